@@ -1,0 +1,586 @@
+"""A strict, sans-IO HTTP/1.1 request parser.
+
+Theory of operation: the caller feeds bytes (:meth:`RequestParser.feed`) and pulls events
+(:meth:`RequestParser.next_event`): a :class:`Request` (the head), zero or more :class:`Data`
+(the decoded body), then :class:`EndOfMessage`; then the next pipelined request. When more
+bytes are needed the parser answers :data:`NEED_DATA`; after :meth:`feed_eof` on a clean
+boundary it answers :data:`CONNECTION_CLOSED`. It never touches a socket.
+
+Strictness is the point: request smuggling lives in the gap between two parsers that disagree
+on where a message ends, so anything that a reasonable parser could read two ways is refused
+with a :class:`HTTPProtocolError` carrying the status to answer with. Once an error has been
+raised the parser is dead: every later call raises the same error (the connection must close).
+
+Speed: the head is found with one ``find(b"\\r\\n\\r\\n")`` (resumed where the last search
+stopped, so trickled bytes cost linear time) and split in one go; each line is checked by one
+compiled regular expression.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from ._errors import HTTPProtocolError
+
+__all__ = [
+    "CONNECTION_CLOSED",
+    "NEED_DATA",
+    "Data",
+    "EndOfMessage",
+    "Request",
+    "RequestParser",
+]
+
+
+class _Sentinel:
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+#: More bytes are needed before the next event.
+NEED_DATA: Final = _Sentinel("NEED_DATA")
+#: The peer closed the connection between two requests.
+CONNECTION_CLOSED: Final = _Sentinel("CONNECTION_CLOSED")
+
+
+class Request:
+    """The head of one request. Header names and values are ``str`` decoded as latin-1,
+    in the order and case received; the framing facts are already worked out."""
+
+    __slots__ = (
+        "method",
+        "target",
+        "http_version",
+        "headers",
+        "content_length",
+        "chunked",
+        "keep_alive",
+        "expect_continue",
+        "request_line",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        target: str,
+        http_version: str,
+        headers: list[tuple[str, str]],
+        content_length: int | None,
+        chunked: bool,
+        keep_alive: bool,
+        expect_continue: bool,
+        request_line: str,
+    ) -> None:
+        self.method = method
+        self.target = target
+        #: ``"HTTP/1.0"`` or ``"HTTP/1.1"``
+        self.http_version = http_version
+        self.headers = headers
+        #: The declared length, or None (chunked, or no body at all).
+        self.content_length = content_length
+        self.chunked = chunked
+        #: What the client asked for: HTTP/1.1 unless ``Connection: close``,
+        #: HTTP/1.0 only with ``Connection: keep-alive``.
+        self.keep_alive = keep_alive
+        #: ``Expect: 100-continue`` on a request that has a body.
+        self.expect_continue = expect_continue
+        self.request_line = request_line
+
+    @property
+    def has_body(self) -> bool:
+        return self.chunked or bool(self.content_length)
+
+    def get_header(self, name: str, default: str | None = None) -> str | None:
+        """The first value of header *name* (case-insensitive)."""
+        name = name.lower()
+        for key, value in self.headers:
+            if key.lower() == name:
+                return value
+        return default
+
+    def __repr__(self) -> str:
+        return f"<Request {self.request_line!r} headers={self.headers!r}>"
+
+
+class Data:
+    """A piece of the decoded request body."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Data) and other.data == self.data
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Data({self.data!r})"
+
+
+class EndOfMessage:
+    """The body is complete. ``trailers`` holds the trailer fields of a chunked body."""
+
+    __slots__ = ("trailers",)
+
+    def __init__(self, trailers: list[tuple[str, str]] | None = None) -> None:
+        self.trailers = trailers if trailers is not None else []
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EndOfMessage) and other.trailers == self.trailers
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"EndOfMessage({self.trailers!r})"
+
+
+# RFC 9110 5.6.2: token = 1*tchar
+_TOKEN = rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+"
+# method SP request-target SP HTTP-version. The target may hold any byte but controls,
+# space and DEL: obs-text (0x80-0xFF) is tolerated because real clients send raw UTF-8 paths.
+_TARGET = rb"[^\x00-\x20\x7f]+"
+_REQUEST_LINE_RE = re.compile(rb"(" + _TOKEN + rb") (" + _TARGET + rb") HTTP/([0-9])\.([0-9])")
+# Used only to tell a wrong version (505) from a malformed line (400).
+_ANY_VERSION_RE = re.compile(_TOKEN + rb" " + _TARGET + rb" HTTP/[0-9]+\.[0-9]+")
+# field-name ":" OWS field-value OWS; a value is VCHAR / obs-text / SP / HTAB, no other CTL.
+_HEADER_RE = re.compile(rb"(" + _TOKEN + rb"):[ \t]*([^\x00-\x08\x0a-\x1f\x7f]*)")
+# chunk-size [ chunk-ext ]: at most 16 hex digits, extensions per RFC 9112 7.1.1 with
+# quoted-string values; no bare whitespace after the size.
+_QUOTED_STRING = rb'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
+_CHUNK_EXT = (
+    rb"(?:[ \t]*;[ \t]*" + _TOKEN + rb"(?:[ \t]*=[ \t]*(?:" + _TOKEN + rb"|" + _QUOTED_STRING
+    + rb"))?)*"
+)
+_CHUNK_LINE_RE = re.compile(rb"([0-9A-Fa-f]{1,16})(" + _CHUNK_EXT + rb")")
+_HEX_PREFIX_RE = re.compile(rb"[0-9A-Fa-f]*")
+
+_MAX_LEADING_CRLF = 8
+_MAX_CONTENT_LENGTH = (1 << 63) - 1
+
+# Header names that decide framing or connection handling; everything else passes through.
+_CONTENT_LENGTH = b"content-length"
+_TRANSFER_ENCODING = b"transfer-encoding"
+_CONNECTION = b"connection"
+_EXPECT = b"expect"
+_HOST = b"host"
+_SPECIAL = frozenset((_CONTENT_LENGTH, _TRANSFER_ENCODING, _CONNECTION, _EXPECT, _HOST))
+# Fields a trailer must never carry (RFC 9110 6.5.1): they would change framing or routing.
+_FORBIDDEN_TRAILERS = frozenset((_CONTENT_LENGTH, _TRANSFER_ENCODING, _HOST, b"trailer"))
+
+# Parser states.
+_IDLE = 0  # waiting for a request head
+_BODY = 1  # Content-Length body, _remaining bytes to go
+_CHUNK_HEADER = 2  # waiting for a chunk-size line
+_CHUNK_DATA = 3  # inside a chunk, _remaining bytes to go
+_CHUNK_END = 4  # the CRLF after chunk data
+_TRAILERS = 5  # after the last chunk: trailer fields and the final CRLF
+_END = 6  # the body is complete; EndOfMessage is next
+_ERROR = 7
+
+
+def _bad_line_error(line: bytes, what: str) -> HTTPProtocolError:
+    if b"\n" in line or b"\r" in line:
+        return HTTPProtocolError(f"bare CR or LF in {what}")
+    if line[:1] in (b" ", b"\t"):
+        return HTTPProtocolError(f"obsolete line folding (obs-fold) in {what}")
+    return HTTPProtocolError(f"malformed {what}: {line[:80]!r}")
+
+
+# A CR not followed by LF (a CR at the very end may still get its LF) or an LF without CR.
+_BARE_CR_OR_LF_RE = re.compile(rb"\r(?!\n|\Z)|(?<!\r)\n")
+
+
+class RequestParser:
+    """Parse the requests of one server-side connection. See the module docstring."""
+
+    __slots__ = (
+        "_buffer",
+        "_state",
+        "_remaining",
+        "_eof",
+        "_scan_from",
+        "_empty_lines",
+        "_error",
+        "_request",
+        "max_request_line",
+        "max_header_size",
+        "max_headers",
+        "max_chunk_line",
+        "max_trailer_size",
+        "require_host",
+    )
+
+    def __init__(
+        self,
+        max_request_line: int = 8192,
+        max_header_size: int = 65536,
+        max_headers: int = 256,
+        max_chunk_line: int = 4096,
+        max_trailer_size: int = 16384,
+        require_host: bool = False,
+    ) -> None:
+        self._buffer = bytearray()
+        self._state = _IDLE
+        self._remaining = 0
+        self._eof = False
+        self._scan_from = 0
+        self._empty_lines = 0
+        self._error: HTTPProtocolError | None = None
+        self._request: Request | None = None
+        self.max_request_line = max_request_line
+        self.max_header_size = max_header_size
+        self.max_headers = max_headers
+        self.max_chunk_line = max_chunk_line
+        self.max_trailer_size = max_trailer_size
+        #: RFC 9112 3.2 says an HTTP/1.1 request without Host gets a 400; off by default
+        #: because gevent never enforced it and hand-written test clients omit it.
+        self.require_host = require_host
+
+    # -- input ---------------------------------------------------------------
+
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        """Append bytes received from the peer."""
+        if self._eof and data:
+            raise RuntimeError("feed() after feed_eof()")
+        self._buffer += data
+
+    def feed_eof(self) -> None:
+        """The peer closed its side: no more bytes will come."""
+        self._eof = True
+
+    @property
+    def buffered(self) -> int:
+        """How many received bytes have not been turned into events yet."""
+        return len(self._buffer)
+
+    def take_buffer(self) -> bytes:
+        """Remove and return the unparsed bytes (for a protocol switch: after a 101
+        response the rest of the stream belongs to the new protocol)."""
+        data = bytes(self._buffer)
+        self._buffer.clear()
+        self._scan_from = 0
+        return data
+
+    @property
+    def in_body(self) -> bool:
+        """True between a Request event and its EndOfMessage."""
+        return _BODY <= self._state <= _END
+
+    @property
+    def body_remaining(self) -> int | None:
+        """Bytes of a Content-Length body still to come, None when chunked or idle."""
+        if self._state == _BODY:
+            return self._remaining
+        if self._state == _END:
+            return 0
+        return None
+
+    # -- events --------------------------------------------------------------
+
+    def next_event(self) -> Request | Data | EndOfMessage | _Sentinel:
+        """The next event, or NEED_DATA, or CONNECTION_CLOSED. Raises HTTPProtocolError."""
+        state = self._state
+        try:
+            if state == _IDLE:
+                return self._next_request()
+            if state == _BODY or state == _CHUNK_DATA:
+                return self._next_data()
+            if state == _END:
+                self._state = _IDLE
+                return EndOfMessage()
+            if state == _CHUNK_HEADER:
+                return self._next_chunk_header()
+            if state == _CHUNK_END:
+                return self._next_chunk_end()
+            if state == _TRAILERS:
+                return self._next_trailers()
+        except HTTPProtocolError as error:
+            self._state = _ERROR
+            self._error = error
+            raise
+        assert self._error is not None
+        raise self._error
+
+    def next_request(self) -> Request | _Sentinel:
+        """Skip what is left of the current body and return the next Request event
+        (or NEED_DATA / CONNECTION_CLOSED)."""
+        while True:
+            event = self.next_event()
+            if type(event) is Request or event is NEED_DATA or event is CONNECTION_CLOSED:
+                return event  # type: ignore[return-value]
+
+    # -- the head ------------------------------------------------------------
+
+    def _next_request(self) -> Request | _Sentinel:
+        buffer = self._buffer
+        if buffer[:2] == b"\r\n":
+            # RFC 9112 2.2: ignore at least one empty line before a request (some clients
+            # send CRLF after a POST body). Bounded, so it cannot become a slow loris.
+            while buffer[:2] == b"\r\n":
+                if self._empty_lines >= _MAX_LEADING_CRLF:
+                    raise HTTPProtocolError("too many empty lines before the request")
+                del buffer[:2]
+                self._empty_lines += 1
+            self._scan_from = 0
+        end = buffer.find(b"\r\n\r\n", self._scan_from)
+        if end < 0:
+            return self._incomplete_head()
+        self._scan_from = 0
+        self._empty_lines = 0
+        if end > self.max_header_size:
+            raise HTTPProtocolError("request header block too large", 431)
+        head = bytes(buffer[:end])
+        del buffer[: end + 4]
+        return self._parse_head(head)
+
+    def _incomplete_head(self) -> _Sentinel:
+        buffer = self._buffer
+        size = len(buffer)
+        if not size:
+            if self._eof:
+                return CONNECTION_CLOSED
+            return NEED_DATA
+        line_end = buffer.find(b"\r\n", 0, self.max_request_line + 2)
+        if (line_end < 0 and size > self.max_request_line) or line_end > self.max_request_line:
+            raise HTTPProtocolError("request line too long", 414)
+        if size > self.max_header_size:
+            raise HTTPProtocolError("request header block too large", 431)
+        if _BARE_CR_OR_LF_RE.search(buffer, self._scan_from):
+            # Fail now rather than wait for a CRLFCRLF that a bare-LF client never sends.
+            raise HTTPProtocolError("bare CR or LF in the request head")
+        if self._eof:
+            raise HTTPProtocolError("connection closed in the middle of the request head")
+        # Resume the next search just before the end: the terminator may straddle feeds.
+        self._scan_from = size - 3 if size > 3 else 0
+        return NEED_DATA
+
+    def _parse_head(self, head: bytes) -> Request:
+        lines = head.split(b"\r\n")
+        request_line = lines[0]
+        if len(request_line) > self.max_request_line:
+            raise HTTPProtocolError("request line too long", 414)
+        match = _REQUEST_LINE_RE.fullmatch(request_line)
+        if match is None:
+            if _ANY_VERSION_RE.fullmatch(request_line):
+                raise HTTPProtocolError("HTTP version not supported", 505)
+            raise _bad_line_error(request_line, "request line")
+        method, target, major, minor = match.groups()
+        if major != b"1" or minor not in (b"0", b"1"):
+            raise HTTPProtocolError("HTTP version not supported", 505)
+        http11 = minor == b"1"
+        if len(lines) > self.max_headers + 1:
+            raise HTTPProtocolError("too many header fields", 431)
+
+        headers: list[tuple[str, str]] = []
+        append = headers.append
+        header_match = _HEADER_RE.fullmatch
+        content_length: bytes | None = None
+        transfer_encoding: bytes | None = None
+        connection: list[bytes] = []
+        expect_continue = False
+        host_count = 0
+        for line in lines[1:]:
+            field = header_match(line)
+            if field is None:
+                raise _bad_line_error(line, "header field")
+            name, value = field.groups()
+            if value[-1:] in (b" ", b"\t"):
+                value = value.rstrip(b" \t")
+            lowered = name.lower()
+            if lowered in _SPECIAL:
+                if lowered == _CONTENT_LENGTH:
+                    if content_length is not None:
+                        raise HTTPProtocolError("more than one Content-Length")
+                    content_length = value
+                elif lowered == _TRANSFER_ENCODING:
+                    if transfer_encoding is not None:
+                        raise HTTPProtocolError("more than one Transfer-Encoding")
+                    transfer_encoding = value
+                elif lowered == _CONNECTION:
+                    connection.extend(value.lower().split(b","))
+                elif lowered == _EXPECT:
+                    expect_continue = value.lower() == b"100-continue"
+                else:
+                    host_count += 1
+            append((name.decode("latin-1"), value.decode("latin-1")))
+
+        if host_count > 1:
+            raise HTTPProtocolError("more than one Host")
+        if http11 and not host_count and self.require_host:
+            raise HTTPProtocolError("missing Host")
+
+        length: int | None = None
+        chunked = False
+        if transfer_encoding is not None:
+            if content_length is not None:
+                # RFC 9112 6.1 allows a server to reject this, and it is the classic
+                # CL.TE / TE.CL smuggling vector: refuse.
+                raise HTTPProtocolError("both Content-Length and Transfer-Encoding")
+            if not http11:
+                raise HTTPProtocolError("Transfer-Encoding in an HTTP/1.0 request")
+            _check_transfer_encoding(transfer_encoding)
+            chunked = True
+        elif content_length is not None:
+            if not content_length.isdigit() or not content_length.isascii():
+                raise HTTPProtocolError("invalid Content-Length")
+            if len(content_length) > 18 or int(content_length) > _MAX_CONTENT_LENGTH:
+                raise HTTPProtocolError("Content-Length too large", 413)
+            length = int(content_length)
+
+        if connection:
+            tokens = [token.strip(b" \t") for token in connection]
+            if b"close" in tokens:
+                keep_alive = False
+            else:
+                keep_alive = http11 or b"keep-alive" in tokens
+        else:
+            keep_alive = http11
+
+        if chunked:
+            self._state = _CHUNK_HEADER
+        elif length:
+            self._state = _BODY
+            self._remaining = length
+        else:
+            self._state = _END
+            expect_continue = False
+        request = Request(
+            method.decode("ascii"),
+            target.decode("latin-1"),
+            "HTTP/1.1" if http11 else "HTTP/1.0",
+            headers,
+            length,
+            chunked,
+            keep_alive,
+            expect_continue,
+            request_line.decode("latin-1"),
+        )
+        self._request = request
+        return request
+
+    # -- the body ------------------------------------------------------------
+
+    def _next_data(self) -> Data | _Sentinel:
+        buffer = self._buffer
+        if not buffer:
+            if self._eof:
+                raise HTTPProtocolError("connection closed in the middle of the body")
+            return NEED_DATA
+        remaining = self._remaining
+        if len(buffer) <= remaining:
+            data = bytes(buffer)
+            buffer.clear()
+        else:
+            data = bytes(buffer[:remaining])
+            del buffer[:remaining]
+        remaining -= len(data)
+        self._remaining = remaining
+        if not remaining:
+            self._state = _END if self._state == _BODY else _CHUNK_END
+        return Data(data)
+
+    def _next_chunk_header(self) -> Data | EndOfMessage | _Sentinel:
+        buffer = self._buffer
+        end = buffer.find(b"\r\n")
+        if end < 0:
+            if len(buffer) > self.max_chunk_line:
+                raise HTTPProtocolError("chunk size line too long")
+            if b"\n" in buffer or b"\r" in buffer[:-1]:
+                raise HTTPProtocolError("bare CR or LF in a chunk size line")
+            digits = _HEX_PREFIX_RE.match(buffer)
+            if digits is not None and digits.end() > 16:
+                raise HTTPProtocolError("chunk size has too many digits")
+            if self._eof:
+                raise HTTPProtocolError("connection closed in the middle of the body")
+            return NEED_DATA
+        if end > self.max_chunk_line:
+            raise HTTPProtocolError("chunk size line too long")
+        line = bytes(buffer[:end])
+        match = _CHUNK_LINE_RE.fullmatch(line)
+        if match is None:
+            if b"\n" in line or b"\r" in line:
+                raise HTTPProtocolError("bare CR or LF in a chunk size line")
+            digits = _HEX_PREFIX_RE.match(line)
+            if digits is not None and digits.end() > 16:
+                raise HTTPProtocolError("chunk size has too many digits")
+            raise HTTPProtocolError(f"malformed chunk size line: {line[:80]!r}")
+        del buffer[: end + 2]
+        size = int(match.group(1), 16)
+        if size > _MAX_CONTENT_LENGTH:
+            raise HTTPProtocolError("chunk size too large")
+        if size:
+            self._state = _CHUNK_DATA
+            self._remaining = size
+            return self._next_data()
+        self._state = _TRAILERS
+        return self._next_trailers()
+
+    def _next_chunk_end(self) -> Data | EndOfMessage | _Sentinel:
+        buffer = self._buffer
+        if len(buffer) < 2:
+            if buffer and buffer != b"\r":
+                raise HTTPProtocolError("chunk data not followed by CRLF")
+            if self._eof:
+                raise HTTPProtocolError("connection closed in the middle of the body")
+            return NEED_DATA
+        if buffer[:2] != b"\r\n":
+            raise HTTPProtocolError("chunk data not followed by CRLF")
+        del buffer[:2]
+        self._state = _CHUNK_HEADER
+        return self._next_chunk_header()
+
+    def _next_trailers(self) -> EndOfMessage | _Sentinel:
+        buffer = self._buffer
+        if buffer[:2] == b"\r\n":
+            del buffer[:2]
+            self._state = _IDLE
+            return EndOfMessage()
+        end = buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if len(buffer) > self.max_trailer_size:
+                raise HTTPProtocolError("trailer section too large", 431)
+            if _BARE_CR_OR_LF_RE.search(buffer) or buffer[:1] in (b" ", b"\t"):
+                raise HTTPProtocolError("malformed trailer section")
+            if self._eof:
+                raise HTTPProtocolError("connection closed in the trailer section")
+            return NEED_DATA
+        if end > self.max_trailer_size:
+            raise HTTPProtocolError("trailer section too large", 431)
+        block = bytes(buffer[:end])
+        trailers: list[tuple[str, str]] = []
+        lines = block.split(b"\r\n")
+        if len(lines) > self.max_headers:
+            raise HTTPProtocolError("too many trailer fields", 431)
+        for line in lines:
+            field = _HEADER_RE.fullmatch(line)
+            if field is None:
+                raise _bad_line_error(line, "trailer field")
+            name, value = field.groups()
+            if name.lower() in _FORBIDDEN_TRAILERS:
+                raise HTTPProtocolError(f"{name.decode('ascii')} is not allowed in a trailer")
+            trailers.append((name.decode("latin-1"), value.rstrip(b" \t").decode("latin-1")))
+        del buffer[: end + 4]
+        self._state = _IDLE
+        return EndOfMessage(trailers)
+
+
+def _check_transfer_encoding(value: bytes) -> None:
+    """Accept exactly ``chunked``; explain anything else (RFC 9112 6.1, 7)."""
+    codings = [coding.strip(b" \t").lower() for coding in value.split(b",")]
+    if codings == [b"chunked"]:
+        return
+    if not codings or codings[-1] != b"chunked":
+        raise HTTPProtocolError(
+            f"Transfer-Encoding must end with chunked, got {value[:80]!r}", 400
+        )
+    if any(not re.fullmatch(_TOKEN, coding) for coding in codings) or b"chunked" in codings[:-1]:
+        raise HTTPProtocolError(f"malformed Transfer-Encoding {value[:80]!r}", 400)
+    raise HTTPProtocolError(f"unsupported transfer coding in {value[:80]!r}", 501)
