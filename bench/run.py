@@ -1,0 +1,531 @@
+"""Benchmarks: our gevent beside the reference gevent 26.9.0, workload by workload.
+
+Run by ``make bench`` (``.venv/bin/python bench/run.py``). Options: ``--only NAME`` (a
+workload name, a shell pattern such as ``'wsgi_*'`` or an issue such as ``issue3``;
+repeatable), ``--rounds N``, ``--quick`` (sizes shrunk 10x, a smoke run), ``--no-uvicorn``.
+
+Each workload is a script in ``bench/workloads/`` that uses only the public gevent API and
+prints one JSON line of metrics. For every workload the runner runs the same script, in a
+fresh process per run, alternately on ours (``.venv/bin/python`` with ``src`` first on the
+path) and on the reference (``.bench/ref``, a virtualenv created here with
+``gevent==26.9.0`` from PyPI), for several rounds, and reports medians. The ratio is written
+so that above 1 means ours is better: reference/ours for times and memory, ours/reference
+for rates. HTTP workloads also run on uvicorn (httptools, uvloop; ``.bench/uvicorn``) as an
+extra column. A workload that fails on one side shows ``error`` with the first line of the
+error, and the run goes on. Results also go to ``.bench/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import fnmatch
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORKLOADS_DIR = os.path.join(ROOT, "bench", "workloads")
+BENCH_DIR = os.path.join(ROOT, ".bench")
+REF_VENV = os.path.join(BENCH_DIR, "ref")
+UVICORN_VENV = os.path.join(BENCH_DIR, "uvicorn")
+RESULTS_FILE = os.path.join(BENCH_DIR, "results.json")
+REFERENCE_REQUIREMENT = "gevent==26.9.0"
+UVICORN_REQUIREMENTS = ["uvicorn", "httptools", "uvloop"]
+RUN_TIMEOUT = 120.0
+DEFAULT_ROUNDS = 5
+HTTP_ROUNDS = 3  # each HTTP run is already a few seconds of wrk load
+IMPLEMENTATIONS = ("ours", "ref", "uvicorn")
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str  # the key in the workload's JSON line
+    label: str  # suffix of the table row when a workload has several metrics
+    unit: str  # unit shown in the table
+    higher_is_better: bool
+    target: float  # ratio the issue asks for
+    display_factor: float = 1.0  # shown value = measured value * display_factor
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    issue: int
+    script: str
+    metrics: tuple[Metric, ...]
+    args: tuple[str, ...] = ()
+    uvicorn_script: str | None = None  # HTTP workloads: the same load against uvicorn
+
+
+def _time(key: str, unit: str, target: float, label: str = "") -> Metric:
+    return Metric(key, label, unit, False, target)
+
+
+def _rate(key: str, unit: str, target: float) -> Metric:
+    return Metric(key, "", unit, True, target)
+
+
+def _memory(key: str, target: float) -> Metric:
+    return Metric(key, "", "KiB", False, target, display_factor=1 / 1024)
+
+
+def _http(name: str, mode: str, metric: Metric) -> Workload:
+    return Workload(name, 6, "wsgi_server.py", (metric,), (mode,), uvicorn_script="asgi_server.py")
+
+
+WORKLOADS: tuple[Workload, ...] = (
+    # Issue 2: core runtime.
+    Workload("sleep0_pingpong", 2, "sleep0_pingpong.py", (_time("us_per_sleep0", "us", 1.3),)),
+    Workload("spawn_joinall_100k", 2, "spawn_joinall.py", (_time("us_per_greenlet", "us", 1.3),)),
+    Workload(
+        "sleep_random_100k",
+        2,
+        "sleep_random.py",
+        (_time("wall_s", "s", 1.0, "wall"), _time("lateness_ms", "ms", 1.0, "lateness")),
+    ),
+    Workload("timeout_start_cancel", 2, "timeout_cancel.py", (_time("us_per_timeout", "us", 1.0),)),
+    Workload("greenlet_memory", 2, "greenlet_memory.py", (_memory("bytes_per_greenlet", 1.0),)),
+    # Issue 3: primitives.
+    Workload("queue_unbounded_1M", 3, "queue_transfer.py", (_time("us_per_item", "us", 1.0),)),
+    Workload(
+        "queue_bounded100_1M", 3, "queue_transfer.py", (_time("us_per_item", "us", 1.0),), ("100",)
+    ),
+    Workload("event_pingpong", 3, "event_pingpong.py", (_time("us_per_round_trip", "us", 1.3),)),
+    Workload(
+        "semaphore_contended_100",
+        3,
+        "semaphore_contended.py",
+        (_time("us_per_acquire", "us", 1.0),),
+    ),
+    Workload("threadpool_apply_10k", 3, "threadpool_apply.py", (_time("us_per_call", "us", 1.0),)),
+    # Issue 4: cooperative I/O.
+    Workload("echo_100x1000", 4, "echo_server.py", (_time("us_per_round_trip", "us", 1.0),)),
+    Workload("tcp_1gib", 4, "bulk_transfer.py", (_rate("mib_per_s", "MiB/s", 1.0),)),
+    Workload("tls_1gib", 4, "bulk_transfer.py", (_rate("mib_per_s", "MiB/s", 1.0),), ("tls",)),
+    Workload("getaddrinfo_2k", 4, "getaddrinfo_localhost.py", (_time("us_per_call", "us", 1.0),)),
+    # Issue 6: servers, loaded by wrk from another process (uvicorn as an extra column).
+    _http("wsgi_hello_keepalive", "hello_keepalive", _rate("req_per_s", "req/s", 3.0)),
+    _http("wsgi_hello_close", "hello_close", _rate("req_per_s", "req/s", 1.5)),
+    _http("wsgi_1mib_response", "big_response", _rate("req_per_s", "req/s", 1.5)),
+    _http("wsgi_1mib_post", "big_post", _rate("req_per_s", "req/s", 1.5)),
+    _http("wsgi_idle_10k", "idle", _memory("bytes_per_connection", 1.5)),
+)
+
+
+@dataclass
+class Outcome:
+    """What one implementation did on one workload over all rounds."""
+
+    runs: list[dict] = field(default_factory=list)
+    error: str | None = None
+    seconds: list[float] = field(default_factory=list)
+
+    def median(self, key: str) -> float | None:
+        values = [run[key] for run in self.runs if key in run]
+        if self.error is not None or not values:
+            return None
+        return statistics.median(values)
+
+
+# --- environments ------------------------------------------------------------------------
+
+
+def _log(message: str) -> None:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+def _venv_python(venv: str) -> str:
+    return os.path.join(venv, "bin", "python")
+
+
+def _our_python() -> str:
+    candidate = _venv_python(os.path.join(ROOT, ".venv"))
+    return candidate if os.path.exists(candidate) else sys.executable
+
+
+def _create_venv(venv: str, requirements: list[str], probe: str) -> str:
+    """Make *venv* with *requirements* unless *probe* already succeeds in it.
+
+    Returns the venv's python, or raises ``RuntimeError`` with pip's last words.
+    """
+    python = _venv_python(venv)
+    if os.path.exists(python) and _probe(python, probe) is not None:
+        return python
+    _log(f"bench: installing {' '.join(requirements)} into {os.path.relpath(venv, ROOT)} ...")
+    # Built from the interpreter running us, so every side runs the same CPython.
+    if not os.path.exists(python):
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    completed = subprocess.run(
+        [python, "-m", "pip", "install", "-q", *requirements], capture_output=True, text=True
+    )
+    if completed.returncode != 0 or _probe(python, probe) is None:
+        lines = (completed.stderr or completed.stdout or "pip failed").strip().splitlines()
+        raise RuntimeError(lines[-1] if lines else "pip failed")
+    return python
+
+
+def _probe(python: str, code: str, env: dict[str, str] | None = None) -> str | None:
+    try:
+        completed = subprocess.run(
+            [python, "-c", code], capture_output=True, text=True, timeout=60, env=env
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return completed.stdout.strip() if completed.returncode == 0 else None
+
+
+def _ensure_wrk() -> str | None:
+    """The path of ``wrk``, installing Debian's package when we can; None if unavailable."""
+    wrk = shutil.which("wrk")
+    if wrk or not shutil.which("apt-get") or os.geteuid() != 0:
+        return wrk
+    _log("bench: installing wrk (apt-get) ...")
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "wrk"]):
+        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return shutil.which("wrk")
+
+
+def _run_env(implementation: str, scale: float) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    env.update(BENCH_IMPL=implementation, BENCH_SCALE=str(scale), BENCH_DIR=BENCH_DIR)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if implementation == "ours":
+        env["PYTHONPATH"] = os.path.join(ROOT, "src")
+    return env
+
+
+# --- running -----------------------------------------------------------------------------
+
+
+def _first_error_line(stderr: str, returncode: int) -> str:
+    """The line that names the error: the last line of a traceback, or what was printed."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    if not lines:
+        return f"exit status {returncode}"
+    if lines[0].startswith("Traceback"):
+        return lines[-1]
+    return lines[0]
+
+
+def _run_once(python: str, workload: Workload, implementation: str, scale: float) -> dict:
+    """One fresh process; returns its metrics or raises ``RuntimeError`` with the error."""
+    script = workload.uvicorn_script if implementation == "uvicorn" else workload.script
+    assert script is not None
+    command = [python, os.path.join(WORKLOADS_DIR, script), *workload.args]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=_run_env(implementation, scale),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: helpers it starts die with it
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        _kill_group(process.pid)
+        process.communicate()
+        raise RuntimeError(f"timed out after {RUN_TIMEOUT:.0f} s") from None
+    finally:
+        _kill_group(process.pid)
+    if process.returncode != 0:
+        raise RuntimeError(_first_error_line(stderr, process.returncode))
+    lines = stdout.strip().splitlines()
+    try:
+        metrics = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        raise RuntimeError("no JSON line in the output: " + stdout.strip()[-200:]) from None
+    missing = [metric.key for metric in workload.metrics if metric.key not in metrics]
+    if missing:
+        raise RuntimeError(f"metrics missing from the output: {', '.join(missing)}")
+    return metrics
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is already gone
+
+
+def _format_value(value: float | None, metric: Metric) -> str:
+    if value is None:
+        return "error"
+    shown = value * metric.display_factor
+    if shown >= 100:
+        return f"{shown:,.0f}"
+    if shown >= 10:
+        return f"{shown:.1f}"
+    return f"{shown:.3g}"
+
+
+def _ratio(ours: float | None, other: float | None, metric: Metric) -> float | None:
+    if ours is None or other is None or ours <= 0 or other <= 0:
+        return None
+    return ours / other if metric.higher_is_better else other / ours
+
+
+def _progress(workload: Workload, implementation: str, outcome: Outcome) -> None:
+    if outcome.error is not None:
+        _log(f"  {workload.name:24} {implementation:8} error: {outcome.error}")
+        return
+    last = outcome.runs[-1]
+    shown = ", ".join(
+        f"{_format_value(last[metric.key], metric)} {metric.unit}" for metric in workload.metrics
+    )
+    _log(f"  {workload.name:24} {implementation:8} {shown}  ({outcome.seconds[-1]:.1f} s)")
+
+
+def run_workload(
+    workload: Workload, pythons: dict[str, str | None], setup_errors: dict[str, str], args
+) -> dict[str, Outcome]:
+    sides = ["ours", "ref"]
+    if workload.uvicorn_script and not args.no_uvicorn:
+        sides.append("uvicorn")
+    outcomes = {side: Outcome() for side in sides}
+    for side in sides:
+        if pythons.get(side) is None:
+            outcomes[side].error = setup_errors.get(side, "not available")
+    rounds = args.rounds or (HTTP_ROUNDS if workload.uvicorn_script else DEFAULT_ROUNDS)
+    for round_index in range(rounds):
+        # Alternate who goes first, so neither side always runs on a warmer machine.
+        order = sides if round_index % 2 == 0 else [sides[1], sides[0], *sides[2:]]
+        for side in order:
+            outcome = outcomes[side]
+            if outcome.error is not None:
+                continue
+            started = time.monotonic()
+            try:
+                metrics = _run_once(pythons[side], workload, side, args.scale)
+            except (RuntimeError, OSError) as error:
+                outcome.error = str(error) or type(error).__name__
+            else:
+                outcome.runs.append(metrics)
+                outcome.seconds.append(time.monotonic() - started)
+            _progress(workload, side, outcome)
+    return outcomes
+
+
+# --- report ------------------------------------------------------------------------------
+
+
+def _rows(workload: Workload, outcomes: dict[str, Outcome]) -> list[dict]:
+    rows = []
+    for metric in workload.metrics:
+        name = f"{workload.name}.{metric.label}" if metric.label else workload.name
+        ours = outcomes["ours"].median(metric.key)
+        ref = outcomes["ref"].median(metric.key)
+        ratio = _ratio(ours, ref, metric)
+        row = {
+            "workload": name,
+            "issue": workload.issue,
+            "metric": metric.key,
+            "unit": metric.unit,
+            "display_factor": metric.display_factor,
+            "higher_is_better": metric.higher_is_better,
+            "target": metric.target,
+            "ratio": ratio,
+            "target_met": None if ratio is None else ratio >= metric.target,
+        }
+        for side, outcome in outcomes.items():
+            row[side] = {
+                "median": outcome.median(metric.key),
+                "runs": [run.get(metric.key) for run in outcome.runs],
+                "error": outcome.error,
+            }
+        if "uvicorn" in outcomes:
+            row["ratio_vs_uvicorn"] = _ratio(ours, outcomes["uvicorn"].median(metric.key), metric)
+        rows.append(row)
+    return rows
+
+
+def print_table(rows: list[dict]) -> None:
+    with_uvicorn = any("uvicorn" in row for row in rows)
+    header = ["workload", "unit", "ours", "reference", "ratio", "target", ""]
+    if with_uvicorn:
+        header += ["uvicorn", "vs uvicorn"]
+    table = [header]
+    errors: dict[tuple[str, str], str] = {}
+    for row in rows:
+        metric = Metric(
+            row["metric"], "", row["unit"], row["higher_is_better"], row["target"],
+            row["display_factor"],
+        )  # fmt: skip
+        ratio = row["ratio"]
+        verdict = "" if ratio is None else ("ok" if row["target_met"] else "BELOW")
+        line = [
+            row["workload"],
+            row["unit"] + (" ^" if row["higher_is_better"] else ""),
+            _format_value(row["ours"]["median"], metric),
+            _format_value(row["ref"]["median"], metric),
+            "-" if ratio is None else f"{ratio:.2f}",
+            f">={row['target']:g}",
+            verdict,
+        ]
+        if with_uvicorn:
+            if "uvicorn" in row:
+                vs = row["ratio_vs_uvicorn"]
+                line += [
+                    _format_value(row["uvicorn"]["median"], metric),
+                    "-" if vs is None else f"{vs:.2f}",
+                ]
+            else:
+                line += ["", ""]
+        table.append(line)
+        for side in IMPLEMENTATIONS:
+            error = row.get(side, {}).get("error")
+            if error:
+                errors.setdefault((row["workload"].split(".")[0], side), error)
+    widths = [max(len(line[column]) for line in table) for column in range(len(header))]
+    print()
+    for index, line in enumerate(table):
+        cells = [
+            cell.ljust(width) if column < 2 else cell.rjust(width)
+            for column, (cell, width) in enumerate(zip(line, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+    print("\nratio > 1: ours is better (time and memory: reference/ours; ^ rates: ours/reference)")
+    if errors:
+        print("\nerrors:")
+        for (name, side), error in errors.items():
+            print(f"  {name} [{side}]: {error}")
+    measured = [row for row in rows if row["ratio"] is not None]
+    met = sum(1 for row in measured if row["target_met"])
+    print(f"\ntargets met: {met} of {len(measured)} measured ({len(rows)} metrics)")
+
+
+# --- main --------------------------------------------------------------------------------
+
+
+def _select(patterns: list[str] | None) -> list[Workload]:
+    if not patterns:
+        return list(WORKLOADS)
+    chosen = []
+    for workload in WORKLOADS:
+        for pattern in patterns:
+            for part in pattern.split(","):
+                if (
+                    fnmatch.fnmatch(workload.name, part)
+                    or part == f"issue{workload.issue}"
+                    or part == workload.script.removesuffix(".py")
+                ):
+                    chosen.append(workload)
+                    break
+            else:
+                continue
+            break
+    if not chosen:
+        names = ", ".join(workload.name for workload in WORKLOADS)
+        raise SystemExit(f"bench: no workload matches {patterns}; known: {names}")
+    return chosen
+
+
+def _git_commit() -> str | None:
+    try:
+        completed = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+    except OSError:
+        return None
+    return completed.stdout.strip() or None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="workload name, shell pattern, or issueN (repeatable)")  # fmt: skip
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        help=f"runs per side (default {DEFAULT_ROUNDS}; {HTTP_ROUNDS} for the HTTP workloads)",
+    )
+    parser.add_argument("--quick", action="store_true", help="smoke run: sizes shrunk 10x")
+    parser.add_argument("--no-uvicorn", action="store_true", help="skip the uvicorn column")
+    parser.add_argument("--list", action="store_true", help="list the workloads and exit")
+    args = parser.parse_args(argv)
+    if args.list:
+        for workload in WORKLOADS:
+            print(f"{workload.name:26} issue {workload.issue}  {workload.script}")
+        return 0
+    if args.rounds is not None:
+        args.rounds = max(1, args.rounds)
+    args.scale = 0.1 if args.quick else 1.0
+    workloads = _select(args.only)
+    os.makedirs(BENCH_DIR, exist_ok=True)
+
+    sys.path.insert(0, WORKLOADS_DIR)
+    import benchlib  # noqa: E402  (lives beside the workloads)
+
+    pythons: dict[str, str | None] = {"ours": _our_python(), "ref": None, "uvicorn": None}
+    setup_errors: dict[str, str] = {}
+    try:
+        pythons["ref"] = _create_venv(
+            REF_VENV, [REFERENCE_REQUIREMENT], "import gevent; assert gevent.__version__ == "
+            f"{REFERENCE_REQUIREMENT.split('==')[1]!r}; print(gevent.__version__)",
+        )  # fmt: skip
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
+        setup_errors["ref"] = f"reference not installed: {error}"
+    needs_http = any(workload.uvicorn_script for workload in workloads)
+    if needs_http:
+        if _ensure_wrk() is None:
+            _log("bench: wrk is not available; the HTTP workloads will fail")
+        if not args.no_uvicorn:
+            try:
+                pythons["uvicorn"] = _create_venv(
+                    UVICORN_VENV, UVICORN_REQUIREMENTS, "import uvicorn, httptools, uvloop"
+                )
+            except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
+                setup_errors["uvicorn"] = f"uvicorn not installed: {error}"
+    if any(workload.args == ("tls",) for workload in workloads):
+        benchlib.ensure_certificate(BENCH_DIR)
+
+    where = "import gevent; print(getattr(gevent, '__version__', '?'), gevent.__path__[0])"
+    ours_gevent = _probe(pythons["ours"], where, _run_env("ours", 1.0))
+    ref_gevent = _probe(pythons["ref"], where, _run_env("ref", 1.0)) if pythons["ref"] else None
+    python_version = platform.python_version()
+    rounds = args.rounds or f"{DEFAULT_ROUNDS} ({HTTP_ROUNDS} for HTTP)"
+    _log(f"bench: python {python_version}, {os.cpu_count()} cores, rounds={rounds}"
+         f"{', quick (sizes /10)' if args.quick else ''}")  # fmt: skip
+    _log(f"bench: ours      {ours_gevent or 'gevent does not import'}")
+    _log(f"bench: reference {ref_gevent or setup_errors.get('ref', '?')}")
+
+    rows: list[dict] = []
+    started = time.monotonic()
+    for workload in workloads:
+        outcomes = run_workload(workload, pythons, setup_errors, args)
+        rows.extend(_rows(workload, outcomes))
+    elapsed = time.monotonic() - started
+    print_table(rows)
+    print(f"({elapsed:.0f} s; results in {os.path.relpath(RESULTS_FILE, ROOT)})")
+    report = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "commit": _git_commit(),
+        "python": python_version,
+        "cpus": os.cpu_count(),
+        "rounds": args.rounds or {"default": DEFAULT_ROUNDS, "http": HTTP_ROUNDS},
+        "quick": args.quick,
+        "ours": ours_gevent,
+        "reference": ref_gevent,
+        "results": rows,
+    }
+    with open(RESULTS_FILE, "w") as out:
+        json.dump(report, out, indent=2)
+        out.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
