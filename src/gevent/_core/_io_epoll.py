@@ -1,0 +1,64 @@
+# Theory of operation: the epoll readiness backend (Linux).
+#
+# A thin, level-triggered wrapper: the loop decides which fds are registered with which mask and
+# changes masks lazily; this file only translates between the loop's READ/WRITE bits and epoll's
+# and makes ``modify``/``register`` forgiving about the kernel having already dropped an fd (an fd
+# closed behind the loop's back disappears from the epoll set by itself).
+
+import errno
+import select
+
+from ._io_common import READ, WRITE
+
+__all__ = ["EpollBackend"]
+
+_EPOLLIN = select.EPOLLIN
+_EPOLLOUT = select.EPOLLOUT
+_READ_LIKE = select.EPOLLIN | select.EPOLLERR | select.EPOLLHUP | select.EPOLLPRI
+_WRITE_LIKE = select.EPOLLOUT | select.EPOLLERR | select.EPOLLHUP
+
+
+def _to_epoll(mask: int) -> int:
+    return (_EPOLLIN if mask & READ else 0) | (_EPOLLOUT if mask & WRITE else 0)
+
+
+class EpollBackend:
+    name = "epoll"
+
+    def __init__(self) -> None:
+        self._epoll = select.epoll()
+
+    def fileno(self) -> int:
+        return self._epoll.fileno()
+
+    def register(self, fd: int, mask: int) -> None:
+        try:
+            self._epoll.register(fd, _to_epoll(mask))
+        except FileExistsError:
+            self._epoll.modify(fd, _to_epoll(mask))
+
+    def modify(self, fd: int, mask: int) -> None:
+        try:
+            self._epoll.modify(fd, _to_epoll(mask))
+        except FileNotFoundError:
+            self._epoll.register(fd, _to_epoll(mask))
+
+    def unregister(self, fd: int) -> None:
+        try:
+            self._epoll.unregister(fd)
+        except (FileNotFoundError, ValueError, OSError) as ex:
+            # The fd was already closed or never registered: nothing to undo.
+            if getattr(ex, "errno", errno.ENOENT) not in (errno.ENOENT, errno.EBADF, None):
+                raise
+
+    def poll(self, timeout: float) -> list:
+        """Return ``[(fd, READ|WRITE bits), ...]``; timeout < 0 waits forever."""
+        events = self._epoll.poll(timeout)
+        result = []
+        append = result.append
+        for fd, ev in events:
+            append((fd, (READ if ev & _READ_LIKE else 0) | (WRITE if ev & _WRITE_LIKE else 0)))
+        return result
+
+    def close(self) -> None:
+        self._epoll.close()

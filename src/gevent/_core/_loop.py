@@ -1,0 +1,577 @@
+# Theory of operation: the loop, the microkernel every hub runs.
+#
+# Owns: a deque of ready callbacks (entries are two-item lists ``[func, args]``; cancelling one is
+# ``entry[0] = None``), the timer heap, one readiness backend with a table of fd -> active io
+# watchers, a wake-up fd for other threads, and the lists of prepare/check/idle/fork watchers.
+#
+# One iteration: (1) run ready callbacks FIFO, including ones queued meanwhile, until none are left
+# or the time budget is spent; (2) fire due timers; (3) poll the backend, without blocking if
+# callbacks remain, otherwise until the next timer; hand each ready fd straight to its watchers.
+# The loop returns from ``run`` when nothing that keeps it alive is left (no callbacks, no ref'd
+# timers, io or other watchers) or when ``break_()`` was called.
+#
+# Invariants: the loop never switches greenlets itself; callbacks do (usually ``glet.switch``).
+# Registration with the backend is lazy: a stopped io watcher leaves the fd registered, and the
+# mask is narrowed only when the fd reports a direction nobody wants. Only ``run_callback_threadsafe``
+# and ``Wakeup.wake`` may be used from other threads. This module imports nothing from gevent.
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections import deque
+from threading import get_ident
+from time import monotonic, perf_counter
+
+from . import _fork
+from ._io_common import READ, WRITE, make_backend
+from ._timers import TimerHeap
+from ._wakeup import Wakeup
+
+__all__ = ["Loop", "Callback"]
+
+#: How long one batch of ready callbacks may run before timers and I/O get a turn.
+CALLBACK_BUDGET = 0.005
+_BUDGET_CHECK_MASK = 63
+
+
+class _FdState:
+    __slots__ = ("watchers", "registered")
+
+    def __init__(self) -> None:
+        self.watchers: list = []
+        # The mask the backend has for this fd; -1 means "unknown, register forgivingly".
+        self.registered = 0
+
+    def wanted(self) -> int:
+        mask = 0
+        for w in self.watchers:
+            mask |= w.events
+        return mask
+
+
+class Callback:
+    """A handle for a callback queued with ``loop.run_callback``: ``stop()`` cancels it."""
+
+    __slots__ = ("_entry",)
+
+    def __init__(self, entry: list) -> None:
+        self._entry = entry
+
+    @property
+    def callback(self):
+        return self._entry[0]
+
+    @property
+    def args(self) -> tuple:
+        return self._entry[1]
+
+    @property
+    def pending(self) -> bool:
+        return self._entry[0] is not None
+
+    def stop(self) -> None:
+        self._entry[0] = None
+
+    close = stop
+
+    def __bool__(self) -> bool:
+        return self._entry[0] is not None
+
+    def __repr__(self) -> str:
+        return f"<callback {self._entry[0]!r} pending={self.pending}>"
+
+
+class Loop:
+    """An event loop: ready callbacks, timers and fd readiness on one backend."""
+
+    def __init__(self, backend: str | None = None, default: bool = False) -> None:
+        self._backend = make_backend(backend)
+        self.default = default
+        self._ready: deque = deque()
+        self._timers = TimerHeap()
+        self._fds: dict[int, _FdState] = {}
+        self._io_refs = 0
+        self._other_refs = 0
+        self._threadsafe: deque = deque()
+        self._polling = False
+        self._stopping = False
+        self._running = False
+        self._destroyed = False
+        self._prepare: list = []
+        self._check: list = []
+        self._idle: list = []
+        self._fork_watchers: list = []
+        self._now = monotonic()
+        self.thread_ident = get_ident()
+        #: Set by the hub: an object with ``handle_error(context, type, value, tb)``.
+        self.error_handler = None
+        self._wakeup = Wakeup()
+        self._register_wakeup()
+        _fork.track(self)
+
+    # -- introspection ---------------------------------------------------------------------
+
+    @property
+    def backend(self) -> str:
+        return self._backend.name
+
+    @property
+    def backend_int(self) -> int:
+        return 0
+
+    @property
+    def fileno(self) -> int:
+        return self._backend.fileno()
+
+    @property
+    def pendingcnt(self) -> int:
+        return len(self._ready)
+
+    @property
+    def activecnt(self) -> int:
+        return self._timers.live_refs + self._io_refs + self._other_refs
+
+    def alive(self) -> bool:
+        """True while something keeps the loop running."""
+        return bool(
+            self._ready
+            or self._threadsafe
+            or self._timers.live_refs
+            or self._io_refs
+            or self._other_refs
+        )
+
+    def now(self) -> float:
+        """The time the current iteration started (monotonic seconds)."""
+        return self._now
+
+    def update_now(self) -> None:
+        self._now = monotonic()
+
+    update = update_now
+
+    def verify(self) -> None:
+        pass
+
+    # -- callbacks -------------------------------------------------------------------------
+
+    def run_callback(self, func, *args) -> Callback:
+        """Queue ``func(*args)`` to run in the loop; the handle's ``stop()`` cancels it."""
+        entry = [func, args]
+        self._ready.append(entry)
+        return Callback(entry)
+
+    def run_callback_threadsafe(self, func, *args) -> Callback:
+        """Like ``run_callback``, from any thread; wakes the loop if it is waiting for I/O."""
+        entry = [func, args]
+        self._threadsafe.append(entry)
+        if self._polling or self.thread_ident != get_ident():
+            self._wakeup.wake()
+        return Callback(entry)
+
+    def _queue(self, entry: list) -> None:
+        """Internal fast path: queue a ``[func, args]`` entry built by the caller."""
+        self._ready.append(entry)
+
+    # -- timers ----------------------------------------------------------------------------
+
+    def _timer_at(self, deadline: float, func, args: tuple, ref: bool = True) -> list:
+        return self._timers.add(deadline, func, args, ref)
+
+    def _timer_cancel(self, entry: list) -> None:
+        self._timers.cancel(entry)
+
+    # -- io --------------------------------------------------------------------------------
+
+    def _io_created(self, fd: int) -> None:
+        # A new watcher for an fd nobody watches now: the number may have been closed and
+        # reused behind our back, so the backend's idea of it is unknown.
+        state = self._fds.get(fd)
+        if state is not None and not state.watchers:
+            state.registered = -1
+
+    def _io_start(self, watcher) -> None:
+        fd = watcher.fd
+        state = self._fds.get(fd)
+        if state is None:
+            state = self._fds[fd] = _FdState()
+        state.watchers.append(watcher)
+        if watcher._ref:
+            self._io_refs += 1
+        need = watcher.events
+        registered = state.registered
+        if registered < 0:
+            try:
+                self._backend.register(fd, state.wanted())
+            except BaseException:
+                self._io_stop(watcher)
+                raise
+            state.registered = state.wanted()
+        elif registered & need != need:
+            mask = registered | need
+            try:
+                if registered:
+                    self._backend.modify(fd, mask)
+                else:
+                    self._backend.register(fd, mask)
+            except BaseException:
+                self._io_stop(watcher)
+                raise
+            state.registered = mask
+
+    def _io_stop(self, watcher) -> None:
+        state = self._fds.get(watcher.fd)
+        if state is None:
+            return
+        try:
+            state.watchers.remove(watcher)
+        except ValueError:
+            return
+        if watcher._ref:
+            self._io_refs -= 1
+
+    def closing_fd(self, fd: int) -> bool:
+        """Forget *fd* before it is closed, so a reused number starts clean.
+
+        Returns True if watchers were still active on it (their owners should be woken).
+        """
+        state = self._fds.pop(fd, None)
+        if state is None:
+            return False
+        if state.registered:
+            self._backend.unregister(fd)
+        if state.watchers:
+            # Keep the active watchers' bookkeeping consistent; they are woken by their owners.
+            self._fds[fd] = _FdState()
+            new = self._fds[fd]
+            new.watchers = state.watchers
+            new.registered = 0
+            return True
+        return False
+
+    # -- other watchers --------------------------------------------------------------------
+
+    def _add_ref(self) -> None:
+        self._other_refs += 1
+
+    def _drop_ref(self) -> None:
+        self._other_refs -= 1
+
+    # -- running ---------------------------------------------------------------------------
+
+    def break_(self, how: int = 0) -> None:
+        """Make ``run()`` return after the current callback."""
+        self._stopping = True
+
+    def run(self, nowait: bool = False, once: bool = False) -> None:
+        """Run until nothing keeps the loop alive, ``break_()`` is called, or one iteration
+        when *nowait* or *once* is set."""
+        if self._destroyed:
+            raise RuntimeError("This loop has been destroyed")
+        self._stopping = False
+        self._running = True
+        try:
+            while True:
+                self._iterate(nowait)
+                if once or nowait or self._stopping:
+                    break
+                if not self.alive():
+                    break
+        finally:
+            self._running = False
+
+    def _iterate(self, nowait: bool) -> None:
+        ready = self._ready
+        if self._threadsafe:
+            self._drain_threadsafe()
+        if ready:
+            self._run_ready()
+        timers = self._timers
+        heap = timers.heap
+        if heap:
+            now = self._now = monotonic()
+            if heap[0][0] <= now:
+                self._fire_timers(now)
+        if self._stopping:
+            return
+        if self._idle and not ready:
+            for w in list(self._idle):
+                self._invoke(w)
+        for w in list(self._prepare):
+            self._invoke(w)
+        self._polling = True
+        try:
+            if ready or self._threadsafe or nowait or self._stopping:
+                timeout = 0.0
+            else:
+                deadline = timers.next_deadline()
+                if deadline is not None:
+                    timeout = max(deadline - monotonic(), 0.0)
+                elif self._io_refs or self._other_refs:
+                    timeout = -1.0
+                elif self._idle:
+                    timeout = 0.0
+                else:
+                    # Only unref'd watchers are left: look at them without blocking.
+                    timeout = 0.0
+            try:
+                events = self._backend.poll(timeout)
+            except InterruptedError:
+                events = []
+        finally:
+            self._polling = False
+        if events:
+            self._dispatch(events)
+        for w in list(self._check):
+            self._invoke(w)
+
+    def _run_ready(self) -> None:
+        ready = self._ready
+        popleft = ready.popleft
+        count = 0
+        started = perf_counter()
+        while ready:
+            entry = popleft()
+            func = entry[0]
+            if func is None:
+                continue
+            entry[0] = None
+            try:
+                func(*entry[1])
+            except BaseException:
+                self._handle_error(func, *sys.exc_info())
+            count += 1
+            if not count & _BUDGET_CHECK_MASK:
+                if self._stopping or perf_counter() - started > CALLBACK_BUDGET:
+                    break
+
+    def _drain_threadsafe(self) -> None:
+        threadsafe = self._threadsafe
+        append = self._ready.append
+        while threadsafe:
+            append(threadsafe.popleft())
+
+    def _fire_timers(self, now: float) -> None:
+        for entry in self._timers.pop_due(now):
+            func = entry[2]
+            if func is None:  # cancelled by an earlier timer's callback
+                continue
+            entry[2] = None
+            try:
+                func(*entry[3])
+            except BaseException:
+                self._handle_error(func, *sys.exc_info())
+
+    def _dispatch(self, events: list) -> None:
+        fds = self._fds
+        for fd, revents in events:
+            state = fds.get(fd)
+            if state is None:
+                self._backend.unregister(fd)
+                continue
+            watchers = state.watchers
+            if watchers:
+                for w in (watchers if len(watchers) == 1 else list(watchers)):
+                    if w.events & revents and w._active:
+                        try:
+                            w._fire(revents)
+                        except BaseException:
+                            self._handle_error(w.callback, *sys.exc_info())
+            # The state may have been replaced or dropped by a callback (closing_fd).
+            state = fds.get(fd)
+            if state is None:
+                continue
+            registered = state.registered
+            if registered > 0:
+                unwanted = registered & ~state.wanted()
+                if unwanted & revents:
+                    wanted = registered & ~unwanted
+                    if wanted:
+                        self._backend.modify(fd, wanted)
+                    else:
+                        self._backend.unregister(fd)
+                        if not state.watchers:
+                            del fds[fd]
+                    state.registered = wanted
+
+    def _invoke(self, watcher) -> None:
+        try:
+            watcher._fire()
+        except BaseException:
+            self._handle_error(watcher.callback, *sys.exc_info())
+
+    def _handle_error(self, context, tp, value, tb) -> None:
+        handler = self.error_handler
+        if handler is not None:
+            handler.handle_error(context, tp, value, tb)
+            return
+        if issubclass(tp, (KeyboardInterrupt, SystemExit)):
+            raise value
+        traceback.print_exception(tp, value, tb)
+        sys.stderr.write(f"{context!r} failed with {tp.__name__}\n")
+
+    # -- wake-up, fork, teardown ----------------------------------------------------------
+
+    def _register_wakeup(self) -> None:
+        from ._watchers import io
+
+        self._wakeup_watcher = io(self, self._wakeup.fileno(), READ, ref=False)
+        self._wakeup_watcher.start(self._on_wakeup)
+
+    def _on_wakeup(self) -> None:
+        self._wakeup.drain()
+        if self._threadsafe:
+            self._drain_threadsafe()
+
+    def _after_fork_child(self, forking_thread: bool) -> None:
+        """Called inside ``os.fork``'s child hook: rebuild kernel state, never switch."""
+        if not forking_thread:
+            # That thread does not exist in the child; the loop can never run again.
+            self._destroyed = True
+            return
+        old_fds = self._fds
+        name = self._backend.name
+        try:
+            self._backend.close()
+        except OSError:
+            pass  # the parent's epoll fd is shared; closing our copy is all we can do
+        self._backend = make_backend(name)
+        self._wakeup_watcher.stop()
+        self._wakeup.close()
+        self._wakeup = Wakeup()
+        self._fds = {}
+        self._io_refs = 0
+        self.thread_ident = get_ident()
+        for state in old_fds.values():
+            for w in list(state.watchers):
+                if w is not self._wakeup_watcher:
+                    w._active = False
+                    self._io_start_after_fork(w)
+        self._register_wakeup()
+        for w in list(self._fork_watchers):
+            self._ready.append([self._invoke, (w,)])
+
+    def _io_start_after_fork(self, watcher) -> None:
+        watcher._active = True
+        try:
+            self._io_start(watcher)
+        except OSError:
+            watcher._active = False  # the fd did not survive the fork
+
+    def reinit(self) -> None:
+        """Rebuild the backend (gevent calls this after fork; ours happens automatically)."""
+
+    def destroy(self) -> None:
+        """Release the backend and wake-up fd. The loop cannot run afterwards."""
+        if self._destroyed:
+            return
+        self._destroyed = True
+        self._ready.clear()
+        self._threadsafe.clear()
+        self._timers.clear()
+        self._fds.clear()
+        self._io_refs = self._other_refs = 0
+        try:
+            self._backend.close()
+        finally:
+            self._wakeup.close()
+        _fork.untrack(self)
+
+    @property
+    def destroyed(self) -> bool:
+        return self._destroyed
+
+    # -- the public watcher factories ------------------------------------------------------
+
+    def io(self, fd: int, events: int, ref: bool = True, priority=None):
+        from ._watchers import io
+
+        return io(self, fd, events, ref, priority)
+
+    def timer(self, after: float = 0.0, repeat: float = 0.0, ref: bool = True, priority=None):
+        from ._watchers import timer
+
+        return timer(self, after, repeat, ref, priority)
+
+    def signal(self, signum: int, ref: bool = True, priority=None):
+        from ._watchers import signal
+
+        return signal(self, signum, ref, priority)
+
+    def async_(self, ref: bool = True, priority=None):
+        from ._watchers import async_
+
+        return async_(self, ref, priority)
+
+    def child(self, pid: int, trace: int = 0, ref: bool = True):
+        from ._watchers import child
+
+        return child(self, pid, trace, ref)
+
+    def stat(self, path, interval: float = 0.0, ref: bool = True, priority=None):
+        from ._watchers import stat
+
+        return stat(self, path, interval, ref, priority)
+
+    def idle(self, ref: bool = True, priority=None):
+        from ._watchers import idle
+
+        return idle(self, ref, priority)
+
+    def prepare(self, ref: bool = True, priority=None):
+        from ._watchers import prepare
+
+        return prepare(self, ref, priority)
+
+    def check(self, ref: bool = True, priority=None):
+        from ._watchers import check
+
+        return check(self, ref, priority)
+
+    def fork(self, ref: bool = True, priority=None):
+        from ._watchers import fork
+
+        return fork(self, ref, priority)
+
+    def install_sigchld(self) -> None:
+        """Accepted for compatibility: child watching needs no global SIGCHLD handler here."""
+
+    def reset_sigchld(self) -> None:
+        """Accepted for compatibility."""
+
+    # -- debugging -------------------------------------------------------------------------
+
+    def describe_watchers(self) -> list[str]:
+        """Human-readable lines naming the watchers that are still active."""
+        lines = []
+        for fd, state in self._fds.items():
+            for w in state.watchers:
+                if w is self._wakeup_watcher:
+                    continue
+                lines.append(f"{w!r}")
+        live_timers = [e for e in self._timers.heap if e[2] is not None]
+        for e in sorted(live_timers)[:10]:
+            lines.append(
+                f"<timer due in {e[0] - monotonic():.3f}s ref={e[4]} callback={e[2]!r}>"
+            )
+        if len(live_timers) > 10:
+            lines.append(f"... and {len(live_timers) - 10} more timers")
+        for kind, watchers in (
+            ("prepare", self._prepare),
+            ("check", self._check),
+            ("idle", self._idle),
+        ):
+            for w in watchers:
+                lines.append(f"<{kind} {w!r}>")
+        return lines
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__module__}.Loop at {id(self):#x} backend={self.backend} "
+            f"default={self.default} ready={len(self._ready)} timers={len(self._timers)} "
+            f"fds={len(self._fds)}>"
+        )
+
+
+__all__ += ["READ", "WRITE"]

@@ -1,0 +1,596 @@
+"""Greenlet: a function running concurrently in its own greenlet, with a result and links.
+
+``gevent.spawn(func, *args)`` creates and starts one. ``join()`` waits for it, ``get()`` returns
+its value or raises its exception, ``kill()`` raises GreenletExit (or another exception) in it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import deque
+from time import monotonic
+from types import GenericAlias
+from typing import Any, Callable, Generic, TypeVar
+from weakref import ref as wref
+
+from greenlet import GreenletExit, getcurrent
+from greenlet import greenlet as RawGreenlet
+
+from ._linkable import _TIMED_OUT, _ForeignLink
+from .hub import _get_hub_noargs as get_hub
+from .hub import _threadlocal
+from .timeout import Timeout
+
+__all__ = ["Greenlet", "joinall", "killall"]
+
+T = TypeVar("T")
+
+_sys_getframe = sys._getframe
+
+
+class _StartState:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+# _start_event is None (not started), a ready-queue entry (queued), a timer entry (start_later),
+# _RUNNING (the function was entered) or _CANCELLED (killed before it ever ran).
+_RUNNING = _StartState("running")
+_CANCELLED = _StartState("cancelled")
+
+_NO_ERROR = (None, None, None)
+_tracking = [True]
+_config_checked = [False]
+
+
+def _track_tree() -> bool:
+    if not _config_checked[0]:
+        _config_checked[0] = True
+        try:
+            from ._config import config
+
+            _tracking[0] = bool(config.track_greenlet_tree)
+        except Exception:  # config unavailable (bootstrapping): keep the default, tracking on
+            pass
+    return _tracking[0]
+
+
+class _Frame:
+    """A frame's code and line, kept instead of the frame so nothing else stays alive."""
+
+    __slots__ = ("f_code", "f_lineno", "f_back", "f_globals")
+
+    def __init__(self, code, lineno, back) -> None:
+        self.f_code = code
+        self.f_lineno = lineno
+        self.f_back = back
+        self.f_globals = {"__name__": code.co_filename}
+
+
+def _extract_stack(limit: int):
+    frame = _sys_getframe(2)
+    codes = []
+    while frame is not None and limit:
+        codes.append((frame.f_code, frame.f_lineno))
+        frame = frame.f_back
+        limit -= 1
+    return codes
+
+
+class SpawnedLink:
+    """A link that runs its callback in a new greenlet."""
+
+    __slots__ = ("callback",)
+
+    def __init__(self, callback) -> None:
+        if not callable(callback):
+            raise TypeError(f"Expected callable: {callback!r}")
+        self.callback = callback
+
+    def __call__(self, source) -> None:
+        g = Greenlet(self.callback, source)
+        g.start()
+
+    def __hash__(self) -> int:
+        return hash(self.callback)
+
+    def __eq__(self, other) -> bool:
+        return self.callback == getattr(other, "callback", other)
+
+    def __repr__(self) -> str:
+        return repr(self.callback)
+
+
+class SuccessSpawnedLink(SpawnedLink):
+    """Runs its callback only if the source finished without an error."""
+
+    __slots__ = ()
+
+    def __call__(self, source) -> None:
+        if source.successful():
+            SpawnedLink.__call__(self, source)
+
+
+class FailureSpawnedLink(SpawnedLink):
+    """Runs its callback only if the source raised an error."""
+
+    __slots__ = ()
+
+    def __call__(self, source) -> None:
+        if not source.successful():
+            SpawnedLink.__call__(self, source)
+
+
+class _IdentRegistry:
+    """Small integers for greenlets, reused after the greenlet is gone."""
+
+    def __init__(self) -> None:
+        import weakref
+
+        self._idents: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._free: list[int] = []
+        self._next = 1
+
+    def get(self, obj) -> int:
+        ident = self._idents.get(obj)
+        if ident is None:
+            import heapq
+            import weakref
+
+            if self._free:
+                ident = heapq.heappop(self._free)
+            else:
+                ident = self._next
+                self._next += 1
+            self._idents[obj] = ident
+            weakref.finalize(obj, heapq.heappush, self._free, ident)
+        return ident
+
+
+_idents = _IdentRegistry()
+
+
+class Greenlet(RawGreenlet, Generic[T]):
+    """A greenlet that runs ``run(*args, **kwargs)`` (or a subclass's ``_run``) once started."""
+
+    #: How many frames of the spawning stack are remembered (for ``spawning_stack``).
+    spawning_stack_limit = 10
+
+    __class_getitem__ = classmethod(GenericAlias)  # type: ignore[assignment]
+
+    def __init__(self, run: Callable[..., T] | None = None, *args: Any, **kwargs: Any) -> None:
+        hub = _threadlocal.hub
+        if hub is None:
+            hub = get_hub()
+        RawGreenlet.__init__(self, None, hub)
+        if run is not None:
+            self._run = run
+        elif not callable(getattr(self, "_run", None)):
+            raise TypeError("The run argument or self._run must be callable")
+        self.args = args
+        self.kwargs = kwargs
+        self.value: Any = None
+        self._exc_info: tuple | None = None
+        self._start_event: Any = None
+        self._links: deque = deque()
+        self._notifier: Any = None
+        if _tracking[0] and (_config_checked[0] or _track_tree()):
+            spawner = getcurrent()
+            self.spawning_greenlet = wref(spawner)
+            try:
+                self.spawn_tree_locals = spawner.spawn_tree_locals
+            except AttributeError:
+                self.spawn_tree_locals = {}
+                if spawner.parent is None:
+                    spawner.spawn_tree_locals = self.spawn_tree_locals
+            self._spawning_stack_frames = _extract_stack(self.spawning_stack_limit)
+        else:
+            self.spawning_greenlet = None
+            self.spawn_tree_locals = None
+            self._spawning_stack_frames = None
+
+    # -- identity ----------------------------------------------------------------------------
+
+    @property
+    def minimal_ident(self) -> int:
+        """A small integer naming this greenlet, reused once it is gone."""
+        return _idents.get(self)
+
+    @property
+    def name(self) -> str:
+        try:
+            return self.__dict__["_name"]
+        except KeyError:
+            return f"{type(self).__name__}-{self.minimal_ident}"
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self.__dict__["_name"] = value
+
+    @property
+    def spawning_stack(self):
+        """Where this greenlet was spawned, as a chain of frame-like objects (newest first)."""
+        frames = self._spawning_stack_frames
+        if not frames:
+            return None
+        back = None
+        for code, lineno in reversed(frames):
+            back = _Frame(code, lineno, back)
+        return back
+
+    @property
+    def loop(self):
+        return self.parent.loop
+
+    def _formatinfo(self) -> str:
+        func = self.__dict__.get("_run")
+        if func is None:
+            return ""
+        name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None)
+        if name is None:
+            name = repr(func)
+        else:
+            im_self = getattr(func, "__self__", None)
+            if im_self is not None and im_self is not self:
+                name = f"{im_self!r}.{getattr(func, '__name__', name)}"
+        args = [repr(a)[:50] for a in self.args]
+        args.extend(f"{k}={v!r}"[:50] for k, v in self.kwargs.items())
+        return f": {name}({', '.join(args)})"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} at {id(self):#x}{self._formatinfo()}>"
+
+    __str__ = __repr__
+
+    # -- state -------------------------------------------------------------------------------
+
+    def __bool__(self) -> bool:
+        """True while started and not finished."""
+        return self._start_event is not None and self._exc_info is None and \
+            self._start_event is not _CANCELLED
+
+    @property
+    def dead(self) -> bool:
+        """True once finished, or killed before it could run."""
+        return self._start_event is _CANCELLED or RawGreenlet.dead.__get__(self)
+
+    @property
+    def started(self) -> bool:
+        return self._start_event is not None
+
+    def ready(self) -> bool:
+        """True once the greenlet has finished (with a value or an exception)."""
+        return self._exc_info is not None or self.dead
+
+    def successful(self) -> bool:
+        """True if it finished without raising (GreenletExit counts as success)."""
+        exc_info = self._exc_info
+        return exc_info is not None and exc_info[1] is None
+
+    @property
+    def exception(self) -> BaseException | None:
+        """The exception the function raised, or None."""
+        exc_info = self._exc_info
+        return exc_info[1] if exc_info is not None else None
+
+    @property
+    def exc_info(self):
+        """``(type, value, traceback)`` if the function raised, else None."""
+        exc_info = self._exc_info
+        if exc_info is not None and exc_info[0] is not None:
+            return exc_info
+        return None
+
+    # -- starting ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Schedule the greenlet to run in this loop iteration or the next."""
+        if self._start_event is None:
+            entry = [self.switch, ()]
+            self.parent.loop._ready.append(entry)
+            self._start_event = entry
+
+    def start_later(self, seconds: float) -> None:
+        """Schedule the greenlet to run after *seconds*."""
+        if self._start_event is None:
+            self._start_event = self.parent.loop._timers.add(
+                monotonic() + seconds, self.switch, (), True
+            )
+
+    @classmethod
+    def spawn(cls, *args: Any, **kwargs: Any) -> Greenlet:
+        """Create a greenlet and start it: ``Greenlet.spawn(func, *args, **kwargs)``."""
+        g = cls(*args, **kwargs)
+        g.start()
+        return g
+
+    @classmethod
+    def spawn_later(cls, seconds: float, *args: Any, **kwargs: Any) -> Greenlet:
+        """Create a greenlet and start it after *seconds*."""
+        g = cls(*args, **kwargs)
+        g.start_later(seconds)
+        return g
+
+    def _cancel_start(self) -> None:
+        event = self._start_event
+        if event is None or event is _RUNNING or event is _CANCELLED:
+            return
+        if len(event) == 2:
+            event[0] = None
+        else:
+            self.parent.loop._timers.cancel(event)
+
+    # -- running -----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        try:
+            self._start_event = _RUNNING
+            try:
+                result = self._run(*self.args, **self.kwargs)
+            except BaseException:
+                self._report_error(sys.exc_info())
+                return
+            self._report_result(result)
+        finally:
+            self.__dict__.pop("_run", None)
+            self.args = ()
+            self.kwargs = {}
+
+    def _report_result(self, result: Any) -> None:
+        self._exc_info = _NO_ERROR
+        self.value = result
+        if self._links and self._notifier is None:
+            self._schedule_notify()
+
+    def _report_error(self, exc_info) -> None:
+        if isinstance(exc_info[1], GreenletExit):
+            self._report_result(exc_info[1])
+            return
+        self._exc_info = (exc_info[0], exc_info[1], exc_info[2])
+        if self._links and self._notifier is None:
+            self._schedule_notify()
+        try:
+            self.parent.handle_error(self, *exc_info)
+        finally:
+            del exc_info
+
+    def _handle_death_before_start(self, exception) -> None:
+        if self._exc_info is None and self.dead:
+            if isinstance(exception, type):
+                exception = exception()
+            self._report_error((type(exception), exception, None))
+
+    def throw(self, *args) -> None:
+        """Raise an exception in the greenlet now (from the hub). Use ``kill()`` instead."""
+        self._cancel_start()
+        try:
+            if self._start_event is not _RUNNING:
+                self._start_event = _CANCELLED
+            if not self.dead:
+                RawGreenlet.throw(self, *args)
+        finally:
+            if self._start_event is _CANCELLED:
+                exc = args[0] if args else GreenletExit
+                self._handle_death_before_start(exc)
+
+    def kill(self, exception: Any = GreenletExit, block: bool = True,
+             timeout: float | None = None) -> None:
+        """Raise *exception* in the greenlet; by default wait (up to *timeout*) for it to die.
+
+        A greenlet that has not started yet never runs. Killing a dead greenlet does nothing.
+        """
+        event = self._start_event
+        if event is not _RUNNING:
+            if event is _CANCELLED or self.dead:
+                return
+            # Not running yet: it never will.
+            self._cancel_start()
+            self._start_event = _CANCELLED
+            self._handle_death_before_start(exception)
+            return
+        if self.dead:
+            return
+        hub = self.parent
+        if getcurrent() is self:
+            raise exception if isinstance(exception, BaseException) else exception()
+        hub.loop.run_callback(_kill, self, exception)
+        if block and getcurrent() is not hub:
+            self.join(timeout)
+
+    # -- links -------------------------------------------------------------------------------
+
+    def rawlink(self, callback: Callable[[Greenlet], Any]) -> None:
+        """Call ``callback(self)`` from the hub when the greenlet finishes."""
+        if not callable(callback):
+            raise TypeError(f"Expected callable: {callback!r}")
+        self._links.append(callback)
+        if self.ready() and self._notifier is None:
+            self._schedule_notify()
+
+    def link(self, callback: Callable[[Greenlet], Any], SpawnedLink=SpawnedLink) -> None:
+        """Call ``callback(self)`` in a new greenlet when this one finishes."""
+        self.rawlink(SpawnedLink(callback))
+
+    def link_value(self, callback, SpawnedLink=SuccessSpawnedLink) -> None:
+        """Like ``link``, only if the greenlet finished successfully."""
+        self.link(callback, SpawnedLink=SpawnedLink)
+
+    def link_exception(self, callback, SpawnedLink=FailureSpawnedLink) -> None:
+        """Like ``link``, only if the greenlet raised an error."""
+        self.link(callback, SpawnedLink=SpawnedLink)
+
+    def unlink(self, callback) -> None:
+        """Remove a callback added by ``link``/``rawlink``."""
+        try:
+            self._links.remove(callback)
+        except ValueError:
+            pass  # not linked (or already called): nothing to remove
+
+    def unlink_all(self) -> None:
+        self._links.clear()
+
+    def has_links(self) -> bool:
+        return bool(self._links)
+
+    def _schedule_notify(self) -> None:
+        loop = self.parent.loop
+        if loop is None:
+            return
+        hub = _threadlocal.hub
+        if hub is self.parent:
+            entry = [self._notify_links, ()]
+            loop._ready.append(entry)
+            self._notifier = entry
+        else:
+            self._notifier = True
+            loop.run_callback_threadsafe(self._notify_links)
+
+    def _notify_links(self) -> None:
+        links = self._links
+        try:
+            while links:
+                link = links.popleft()
+                try:
+                    link(self)
+                except BaseException:
+                    self.parent.handle_error((link, self), *sys.exc_info())
+        finally:
+            self._notifier = None
+
+    # -- waiting -----------------------------------------------------------------------------
+
+    def _wait(self, timeout: float | None) -> bool:
+        current = getcurrent()
+        hub = _threadlocal.hub
+        if hub is None:
+            hub = get_hub()
+        if current is hub:
+            from .exceptions import BlockingSwitchOutError
+
+            raise BlockingSwitchOutError(
+                "Impossible to call blocking function in the event loop callback"
+            )
+        link = current.switch if hub is self.parent else _ForeignLink(hub, current.switch)
+        self._links.append(link)
+        if self.ready() and self._notifier is None:
+            self._schedule_notify()
+        timer = None
+        if timeout is not None:
+            timer = hub.loop._timers.add(monotonic() + max(timeout, 0.0), current.switch,
+                                         (_TIMED_OUT,), True)
+        try:
+            result = hub.switch()
+        except BaseException:
+            self.unlink(link)
+            raise
+        finally:
+            if timer is not None:
+                hub.loop._timers.cancel(timer)
+        if result is _TIMED_OUT:
+            self.unlink(link)
+            return False
+        return True
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait until the greenlet finishes or *timeout* seconds pass. A switch point."""
+        if self.ready():
+            return
+        self._wait(timeout)
+
+    def get(self, block: bool = True, timeout: float | None = None) -> T:
+        """Return the result, or raise the greenlet's exception. A switch point.
+
+        Raises Timeout if the greenlet has not finished after *timeout* seconds (or at once when
+        *block* is false).
+        """
+        if not self.ready():
+            if not block:
+                raise Timeout()
+            if not self._wait(timeout):
+                raise Timeout(timeout)
+            if not self.ready():
+                raise Timeout(timeout)
+        exc_info = self._exc_info
+        if exc_info is not None and exc_info[1] is not None:
+            raise exc_info[1].with_traceback(exc_info[2])
+        return self.value
+
+    # -- context manager ---------------------------------------------------------------------
+
+    def __enter__(self) -> Greenlet:
+        return self
+
+    def __exit__(self, typ, value, tb) -> None:
+        if typ is None:
+            self.join()
+        else:
+            self.kill()
+
+    # -- the run-time checks some libraries use ----------------------------------------------
+
+    @staticmethod
+    def add_spawn_callback(callback) -> None:
+        _spawn_callbacks.add(callback)
+
+    @staticmethod
+    def remove_spawn_callback(callback) -> None:
+        _spawn_callbacks.discard(callback)
+
+
+_spawn_callbacks: set = set()
+
+
+def _kill(glet: Greenlet, exception: Any) -> None:
+    try:
+        glet.throw(exception)
+    except BaseException:
+        glet.parent.handle_error(glet, *sys.exc_info())
+
+
+def joinall(greenlets, timeout: float | None = None, raise_error: bool = False,
+            count: int | None = None) -> list:
+    """Wait for the *greenlets* to finish (up to *timeout*); return those that did.
+
+    With *raise_error*, raise the first exception any of them raised. A switch point.
+    """
+    from ._waiting import wait
+
+    if not raise_error:
+        return wait(greenlets, timeout=timeout, count=count)
+    done = []
+    from ._waiting import iwait
+
+    for obj in iwait(greenlets, timeout=timeout, count=count):
+        if getattr(obj, "exception", None) is not None:
+            raise obj.exception
+        done.append(obj)
+    return done
+
+
+def killall(greenlets, exception: Any = GreenletExit, block: bool = True,
+            timeout: float | None = None) -> None:
+    """Kill every greenlet in *greenlets*; with *block*, wait (up to *timeout*) for them."""
+    greenlets = list(greenlets)
+    if not greenlets:
+        return
+    loop = greenlets[0].parent.loop
+    alive = []
+    for g in greenlets:
+        if isinstance(g, Greenlet):
+            if g._start_event is not _RUNNING:
+                g.kill(exception, block=False)
+                continue
+            if not g.dead:
+                alive.append(g)
+                loop.run_callback(_kill, g, exception)
+        elif not g.dead:
+            alive.append(g)
+            loop.run_callback(g.throw, exception)
+    waitable = [g for g in alive if hasattr(g, "rawlink")]
+    if block and waitable:
+        from ._waiting import wait
+
+        wait(waitable, timeout=timeout)

@@ -1,0 +1,114 @@
+"""Greenlet-local storage: like :class:`threading.local`, but per greenlet.
+
+Each greenlet sees its own attributes. A subclass's ``__init__`` runs again, with the arguments
+given at construction, the first time each greenlet touches the object. Data is dropped when the
+greenlet goes away.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from greenlet import getcurrent
+
+__all__ = ["local"]
+
+_object_getattribute = object.__getattribute__
+_object_setattr = object.__setattr__
+
+
+class _LocalState:
+    __slots__ = ("dicts", "args", "kwargs", "__weakref__")
+
+    def __init__(self, args, kwargs) -> None:
+        # greenlet -> its attribute dict. Keyed weakly so a finished greenlet's data goes away.
+        self.dicts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self.args = args
+        self.kwargs = kwargs
+
+
+def _current_dict(self) -> dict:
+    state = _object_getattribute(self, "_local__state")
+    glet = getcurrent()
+    d = state.dicts.get(glet)
+    if d is None:
+        d = {}
+        state.dicts[glet] = d
+        cls = type(self)
+        if cls.__init__ is not local.__init__:
+            # First use in this greenlet: run the subclass's __init__ in it.
+            _object_setattr(self, "_local__current", d)
+            cls.__init__(self, *state.args, **state.kwargs)
+    return d
+
+
+class local:
+    """Attributes stored per greenlet."""
+
+    __slots__ = ("_local__state", "_local__current", "__weakref__")
+
+    def __new__(cls, *args: Any, **kwargs: Any):
+        if (args or kwargs) and cls.__init__ is object.__init__:
+            raise TypeError("Initialization arguments are not supported")
+        self = object.__new__(cls)
+        state = _LocalState(args, kwargs)
+        _object_setattr(self, "_local__state", state)
+        d: dict = {}
+        state.dicts[getcurrent()] = d
+        _object_setattr(self, "_local__current", d)
+        return self
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in ("_local__state", "_local__current", "__class__"):
+            return _object_getattribute(self, name)
+        d = _current_dict(self)
+        if name == "__dict__":
+            return d
+        try:
+            return d[name]
+        except KeyError:
+            pass
+        cls = type(self)
+        for klass in cls.__mro__:
+            if name in klass.__dict__:
+                attr = klass.__dict__[name]
+                get = getattr(type(attr), "__get__", None)
+                if get is not None:
+                    return get(attr, self, cls)
+                return attr
+        raise AttributeError(f"{cls.__name__!r} object has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "__dict__":
+            raise AttributeError(f"{type(self).__name__!r} object attribute '__dict__' is read-only")
+        for klass in type(self).__mro__:
+            attr = klass.__dict__.get(name)
+            if attr is not None and hasattr(type(attr), "__set__"):
+                type(attr).__set__(attr, self, value)
+                return
+        _current_dict(self)[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        if name == "__dict__":
+            raise AttributeError(f"{type(self).__name__!r} object attribute '__dict__' is read-only")
+        for klass in type(self).__mro__:
+            attr = klass.__dict__.get(name)
+            if attr is not None and hasattr(type(attr), "__delete__"):
+                type(attr).__delete__(attr, self)
+                return
+        d = _current_dict(self)
+        try:
+            del d[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __copy__(self):
+        cls = type(self)
+        state = _object_getattribute(self, "_local__state")
+        duplicate = cls.__new__(cls, *state.args, **state.kwargs)
+        _current_dict(duplicate).update(_current_dict(self))
+        return duplicate
