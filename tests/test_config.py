@@ -60,7 +60,8 @@ def test_every_documented_setting_with_its_environment_variable():
         assert setting.name == name
         assert setting.environment_key == key
         assert setting.desc.strip(), name
-        assert key in setting.document
+        assert key in setting.full_description
+        assert setting.document is True
     assert set(ALL_SETTINGS) <= set(dir(config))
 
 

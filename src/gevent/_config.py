@@ -46,8 +46,10 @@ class Setting:
     environment_key: str = ""
     #: The value used when the environment variable is unset or empty.
     default: Any = None
-    #: Human-readable description (reStructuredText-free plain prose).
+    #: Human-readable description (plain prose).
     desc: str = ""
+    #: Whether the setting is listed in documentation (as in gevent; all of ours are).
+    document: bool = True
 
     def __init__(self) -> None:
         self._value: Any = None
@@ -102,8 +104,8 @@ class Setting:
             self._invalidate(self.name)
 
     @property
-    def document(self) -> str:
-        """The full description, with the default and the environment variable."""
+    def full_description(self) -> str:
+        """The description, followed by the default and the environment variable."""
         text = textwrap.dedent(self.desc).strip()
         default = self.default
         if isinstance(default, (list, tuple)):
@@ -680,7 +682,7 @@ class Config:
         """Print every setting with its description, default and environment variable."""
         for name, setting in self.settings.items():
             print(name)
-            print(textwrap.indent(setting.document, "    "))
+            print(textwrap.indent(setting.full_description, "    "))
             print()
 
     def __repr__(self) -> str:
