@@ -284,6 +284,8 @@ def _progress(workload: Workload, implementation: str, outcome: Outcome) -> None
     shown = ", ".join(
         f"{_format_value(last[metric.key], metric)} {metric.unit}" for metric in workload.metrics
     )
+    if last.get("wrk_errors"):
+        shown += f" [{last['wrk_errors']} wrk errors]"
     _log(f"  {workload.name:24} {implementation:8} {shown}  ({outcome.seconds[-1]:.1f} s)")
 
 
