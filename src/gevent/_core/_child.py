@@ -12,6 +12,10 @@ from ._io_common import READ
 
 __all__ = ["ChildWatch", "reaped", "POLL_INTERVAL"]
 
+# Bound at import: monkey patching replaces os.waitpid and os.close with cooperative versions.
+_waitpid = os.waitpid
+_close = os.close
+
 #: pid -> raw wait status of children reaped by a watcher and not yet collected.
 reaped: dict[int, int] = {}
 
@@ -51,7 +55,7 @@ class ChildWatch:
         if self.on_exit is None:
             return
         try:
-            rpid, status = os.waitpid(self.pid, os.WNOHANG)
+            rpid, status = _waitpid(self.pid, os.WNOHANG)
         except ChildProcessError:
             # Already reaped elsewhere (or not our child): report what we know.
             status = reaped.get(self.pid, 0)
@@ -75,7 +79,7 @@ class ChildWatch:
             self._io = None
             self.loop.closing_fd(self._pidfd)
         if self._pidfd >= 0:
-            os.close(self._pidfd)
+            _close(self._pidfd)
             self._pidfd = -1
         if self._timer is not None:
             self._timer.stop()

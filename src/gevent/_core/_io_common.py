@@ -13,14 +13,18 @@ WRITE = 2
 
 BACKENDS = ("epoll", "kqueue", "poll", "select")
 
+# What the system offers, read at import: monkey.patch_select(aggressive=True) removes
+# select.epoll/kqueue afterwards, and the loop must keep using the real ones.
+_SYSTEM_HAS = {name: hasattr(select, name) for name in ("epoll", "kqueue", "poll")}
+
 
 def available_backends() -> list[str]:
     names = []
-    if hasattr(select, "epoll"):
+    if _SYSTEM_HAS["epoll"]:
         names.append("epoll")
-    if hasattr(select, "kqueue"):
+    if _SYSTEM_HAS["kqueue"]:
         names.append("kqueue")
-    if hasattr(select, "poll"):
+    if _SYSTEM_HAS["poll"]:
         names.append("poll")
     names.append("select")
     return names

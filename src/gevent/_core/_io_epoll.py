@@ -12,6 +12,8 @@ from ._io_common import READ, WRITE
 
 __all__ = ["EpollBackend"]
 
+# Bound at import: monkey patching may remove select.epoll later.
+_epoll = select.epoll
 _EPOLLIN = select.EPOLLIN
 _EPOLLOUT = select.EPOLLOUT
 _READ_LIKE = select.EPOLLIN | select.EPOLLERR | select.EPOLLHUP | select.EPOLLPRI
@@ -26,7 +28,7 @@ class EpollBackend:
     name = "epoll"
 
     def __init__(self) -> None:
-        self._epoll = select.epoll()
+        self._epoll = _epoll()
 
     def fileno(self) -> int:
         return self._epoll.fileno()

@@ -9,12 +9,15 @@ from ._io_common import READ, WRITE
 
 __all__ = ["KqueueBackend"]
 
+# Bound at import: monkey patching may remove select.kqueue later.
+_kqueue = getattr(select, "kqueue", None)
+
 
 class KqueueBackend:
     name = "kqueue"
 
     def __init__(self) -> None:
-        self._kq = select.kqueue()  # type: ignore[attr-defined]
+        self._kq = _kqueue()  # type: ignore[misc]
         self._masks: dict[int, int] = {}
 
     def fileno(self) -> int:

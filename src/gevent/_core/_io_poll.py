@@ -11,6 +11,8 @@ from ._io_common import READ, WRITE
 
 __all__ = ["PollBackend"]
 
+# Bound at import: monkey patching replaces select.poll with the cooperative one.
+_poll = select.poll
 _POLLIN = select.POLLIN
 _POLLOUT = select.POLLOUT
 _READ_LIKE = select.POLLIN | select.POLLERR | select.POLLHUP | select.POLLPRI | select.POLLNVAL
@@ -25,7 +27,7 @@ class PollBackend:
     name = "poll"
 
     def __init__(self) -> None:
-        self._poll = select.poll()
+        self._poll = _poll()
 
     def fileno(self) -> int:
         return -1
@@ -52,4 +54,4 @@ class PollBackend:
         return result
 
     def close(self) -> None:
-        self._poll = select.poll()
+        self._poll = _poll()

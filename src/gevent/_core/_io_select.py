@@ -11,6 +11,9 @@ from ._io_common import READ, WRITE
 
 __all__ = ["SelectBackend"]
 
+# Bound at import: monkey patching replaces select.select with the cooperative one.
+_select = select.select
+
 
 class SelectBackend:
     name = "select"
@@ -37,10 +40,10 @@ class SelectBackend:
         if not readers and not writers:
             if wait is None:
                 raise RuntimeError("select backend asked to wait forever on nothing")
-            select.select([], [], [], wait)
+            _select([], [], [], wait)
             return []
         try:
-            r, w, x = select.select(readers, writers, readers, wait)
+            r, w, x = _select(readers, writers, readers, wait)
         except (OSError, ValueError):
             return self._find_bad_fds()
         ready: dict[int, int] = {}

@@ -12,6 +12,11 @@ import threading
 
 __all__ = ["check_signum", "add", "remove"]
 
+# Bound at import (before any monkey patching): the real signal.signal, and the native thread
+# ident, since a greenlet in the main thread is still "the main thread" for signal handlers.
+_signal_signal = _signal.signal
+_native_get_ident = threading.get_ident
+
 _watchers: dict[int, list] = {}
 _previous: dict[int, object] = {}
 
@@ -30,11 +35,11 @@ def add(watcher) -> None:
     signum = watcher.signum
     watchers = _watchers.get(signum)
     if watchers is None:
-        if threading.current_thread() is not threading.main_thread():
+        if _native_get_ident() != threading.main_thread().ident:
             raise ValueError(
                 f"signal watchers for {signum} can only be started in the main thread"
             )
-        _previous[signum] = _signal.signal(signum, _handler)
+        _previous[signum] = _signal_signal(signum, _handler)
         watchers = _watchers[signum] = []
     watchers.append(watcher)
 
@@ -52,6 +57,6 @@ def remove(watcher) -> None:
         del _watchers[signum]
         previous = _previous.pop(signum, _signal.SIG_DFL)
         try:
-            _signal.signal(signum, previous if previous is not None else _signal.SIG_DFL)
+            _signal_signal(signum, previous if previous is not None else _signal.SIG_DFL)
         except ValueError:
             pass  # not in the main thread any more (interpreter shutdown): nothing to restore

@@ -8,6 +8,9 @@ import os
 
 __all__ = ["Wakeup"]
 
+# Bound at import: monkey patching replaces os.close with a cooperative version.
+_close = os.close
+
 
 class Wakeup:
     __slots__ = ("_rfd", "_wfd", "_eventfd")
@@ -53,7 +56,7 @@ class Wakeup:
         for fd in {rfd, wfd}:
             if fd >= 0:
                 try:
-                    os.close(fd)
+                    _close(fd)
                 except OSError:
                     pass  # already closed (for instance by a fork's cleanup)
 
