@@ -158,7 +158,8 @@ def _create_venv(venv: str, requirements: list[str], probe: str) -> str:
     Returns the venv's python, or raises ``RuntimeError`` with pip's last words.
     """
     python = _venv_python(venv)
-    if os.path.exists(python) and _probe(python, probe) is not None:
+    env = _run_env("ref", 1.0)  # no PYTHONPATH: probe what the venv itself has
+    if os.path.exists(python) and _probe(python, probe, env) is not None:
         return python
     _log(f"bench: installing {' '.join(requirements)} into {os.path.relpath(venv, ROOT)} ...")
     # Built from the interpreter running us, so every side runs the same CPython.
@@ -167,7 +168,7 @@ def _create_venv(venv: str, requirements: list[str], probe: str) -> str:
     completed = subprocess.run(
         [python, "-m", "pip", "install", "-q", *requirements], capture_output=True, text=True
     )
-    if completed.returncode != 0 or _probe(python, probe) is None:
+    if completed.returncode != 0 or _probe(python, probe, env) is None:
         lines = (completed.stderr or completed.stdout or "pip failed").strip().splitlines()
         raise RuntimeError(lines[-1] if lines else "pip failed")
     return python
@@ -198,7 +199,6 @@ def _run_env(implementation: str, scale: float) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
     env.update(BENCH_IMPL=implementation, BENCH_SCALE=str(scale), BENCH_DIR=BENCH_DIR)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
     if implementation == "ours":
         env["PYTHONPATH"] = os.path.join(ROOT, "src")
     return env
@@ -212,7 +212,7 @@ def _first_error_line(stderr: str, returncode: int) -> str:
     lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
     if not lines:
         return f"exit status {returncode}"
-    if lines[0].startswith("Traceback"):
+    if any(line.startswith("Traceback") for line in lines):
         return lines[-1]
     return lines[0]
 
