@@ -8,10 +8,10 @@ from __future__ import annotations
 from greenlet import GreenletExit, getcurrent
 
 from ._config import config
+from ._waiting import iwait, wait
 from .greenlet import Greenlet, joinall, killall
 from .hub import get_hub, idle, kill, reinit, signal_handler, sleep, spawn_raw
 from .timeout import Timeout, with_timeout
-from ._waiting import iwait, wait
 
 __version__ = "26.11.0"
 version_info = (26, 11, 0, "final", 0)

@@ -34,8 +34,10 @@ class _WaitIterator:
         self._hub = get_hub()
         self._yielded = 0
         self._linked = False
+        self._fired = 0
 
     def _on_ready(self, obj) -> None:
+        self._fired += 1
         self._ready.append(obj)
         parked = self._parked
         if parked is not None:
@@ -87,6 +89,8 @@ class _WaitIterator:
     def _cleanup(self) -> None:
         if self._linked:
             self._linked = False
+            if self._fired >= len(self._objects):
+                return  # every link has fired and been consumed: nothing left to unlink
             for obj in self._objects:
                 unlink = getattr(obj, "unlink", None)
                 if unlink is not None:

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import sys
 import traceback
+from _thread import _local as _thread_local
 from datetime import datetime, timezone
 from threading import get_ident, main_thread
 from time import monotonic
 
-from _thread import _local as _thread_local
 from greenlet import GreenletExit, getcurrent
 from greenlet import greenlet as RawGreenlet
 
-from ._core import Loop
-from ._core import _fork
+from ._core import Loop, _fork
 from .exceptions import (
     BlockingSwitchOutError,
     ConcurrentObjectUseError,
@@ -238,6 +237,7 @@ class Hub(RawGreenlet):
         """Run the loop; when it has nothing left, raise LoopExit in the main greenlet."""
         if self is not getcurrent():
             raise AssertionError("Do not call Hub.run() directly")
+        self.start_periodic_monitoring_thread()
         try:
             while True:
                 loop = self.loop
@@ -248,6 +248,18 @@ class Hub(RawGreenlet):
                 self.parent.throw(self._make_loop_exit())
         except HubDestroyed:
             return
+
+    def start_periodic_monitoring_thread(self):
+        """Start this hub's monitoring thread if ``config.monitor_thread`` is on (see
+        ``gevent._monitor``); return it, or None."""
+        if self.periodic_monitoring_thread is None:
+            from ._config import config
+
+            if config.monitor_thread:
+                from ._monitor import start_periodic_monitoring_thread
+
+                start_periodic_monitoring_thread(self)
+        return self.periodic_monitoring_thread
 
     def _make_loop_exit(self) -> LoopExit:
         lines = _format_waiting(self.parent)

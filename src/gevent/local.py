@@ -49,7 +49,7 @@ class local:
     __slots__ = ("_local__state", "_local__current", "__weakref__")
 
     def __new__(cls, *args: Any, **kwargs: Any):
-        if (args or kwargs) and cls.__init__ is object.__init__:
+        if (args or kwargs) and cls.__init__ is local.__init__:
             raise TypeError("Initialization arguments are not supported")
         self = object.__new__(cls)
         state = _LocalState(args, kwargs)
@@ -84,7 +84,9 @@ class local:
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "__dict__":
-            raise AttributeError(f"{type(self).__name__!r} object attribute '__dict__' is read-only")
+            raise AttributeError(
+                f"{type(self).__name__!r} object attribute '__dict__' is read-only"
+            )
         for klass in type(self).__mro__:
             attr = klass.__dict__.get(name)
             if attr is not None and hasattr(type(attr), "__set__"):
@@ -94,7 +96,9 @@ class local:
 
     def __delattr__(self, name: str) -> None:
         if name == "__dict__":
-            raise AttributeError(f"{type(self).__name__!r} object attribute '__dict__' is read-only")
+            raise AttributeError(
+                f"{type(self).__name__!r} object attribute '__dict__' is read-only"
+            )
         for klass in type(self).__mro__:
             attr = klass.__dict__.get(name)
             if attr is not None and hasattr(type(attr), "__delete__"):

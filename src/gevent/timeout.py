@@ -12,8 +12,9 @@ swallow it (celery, gunicorn and locust rely on that). Use it as a context manag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from time import monotonic
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from greenlet import getcurrent
 
@@ -50,32 +51,36 @@ class Timeout(BaseException):
     A started timeout must be cancelled (``cancel()``, or leaving the ``with`` block).
     """
 
+    # Class-level defaults: an instance stores these only when they change.
+    _entry: list | None = None
+    _timers: Any = None
+
     def __init__(self, seconds: float | None = None, exception: Any = None, ref: bool = True,
                  priority: int = -1) -> None:
-        BaseException.__init__(self)
         self.seconds = seconds
         self.exception = exception
         self._ref = ref
-        self._entry: list | None = None
-        self._hub = None
 
     # -- starting and stopping ---------------------------------------------------------------
 
     def start(self) -> None:
         """Schedule the timeout. Starting a pending timeout is an error."""
-        if self.pending:
+        entry = self._entry
+        if entry is not None and entry[2] is not None:
             raise AssertionError(f"{self!r} is already started; to restart it, cancel it first")
-        if self.seconds is None:
+        seconds = self.seconds
+        if seconds is None:
             return
-        current = getcurrent()
-        hub = self._hub = get_hub()
         exc = self.exception
-        if exc is None or exc is False or not (
-            isinstance(exc, BaseException) or (isinstance(exc, type) and issubclass(exc, BaseException))
-        ):
+        if exc is None or exc is False:
             exc = self
-        self._entry = hub.loop._timers.add(
-            monotonic() + max(self.seconds, 0.0), self._expire, (current, exc), self._ref
+        elif not (isinstance(exc, BaseException)
+                  or (isinstance(exc, type) and issubclass(exc, BaseException))):
+            exc = self
+        timers = self._timers = get_hub().loop._timers
+        self._entry = timers.add(
+            monotonic() + (seconds if seconds > 0 else 0.0), self._expire, (getcurrent(), exc),
+            self._ref
         )
 
     def _expire(self, glet, exc) -> None:
@@ -114,14 +119,11 @@ class Timeout(BaseException):
         entry = self._entry
         if entry is not None:
             self._entry = None
-            hub = self._hub
-            if hub is not None and hub.loop is not None:
-                hub.loop._timers.cancel(entry)
+            self._timers.cancel(entry)
 
     def close(self) -> None:
-        """Cancel the timeout; it cannot be started again afterwards."""
+        """Cancel the timeout."""
         self.cancel()
-        self._hub = None
 
     # -- presentation ------------------------------------------------------------------------
 

@@ -26,7 +26,8 @@ class KqueueBackend:
     def _apply(self, fd: int, old: int, new: int) -> None:
         kevent = select.kevent  # type: ignore[attr-defined]
         changes = []
-        for bit, flt in ((READ, select.KQ_FILTER_READ), (WRITE, select.KQ_FILTER_WRITE)):  # type: ignore[attr-defined]
+        filters = ((READ, select.KQ_FILTER_READ), (WRITE, select.KQ_FILTER_WRITE))  # type: ignore[attr-defined]
+        for bit, flt in filters:
             if new & bit and not old & bit:
                 changes.append(kevent(fd, flt, select.KQ_EV_ADD))  # type: ignore[attr-defined]
             elif old & bit and not new & bit:
@@ -50,7 +51,8 @@ class KqueueBackend:
         self._apply(fd, old, 0)
 
     def poll(self, timeout: float) -> list:
-        events = self._kq.control(None, max(len(self._masks) * 2, 1), None if timeout < 0 else timeout)
+        wait = None if timeout < 0 else timeout
+        events = self._kq.control(None, max(len(self._masks) * 2, 1), wait)
         ready: dict[int, int] = {}
         for ev in events:
             bit = READ if ev.filter == select.KQ_FILTER_READ else WRITE  # type: ignore[attr-defined]

@@ -12,8 +12,9 @@
 #
 # Invariants: the loop never switches greenlets itself; callbacks do (usually ``glet.switch``).
 # Registration with the backend is lazy: a stopped io watcher leaves the fd registered, and the
-# mask is narrowed only when the fd reports a direction nobody wants. Only ``run_callback_threadsafe``
-# and ``Wakeup.wake`` may be used from other threads. This module imports nothing from gevent.
+# mask is narrowed only when the fd reports a direction nobody wants. Only
+# ``run_callback_threadsafe`` and ``Wakeup.wake`` may be used from other threads. This module
+# imports nothing from gevent.
 
 from __future__ import annotations
 
@@ -84,6 +85,9 @@ class Callback:
 
 class Loop:
     """An event loop: ready callbacks, timers and fd readiness on one backend."""
+
+    #: Bumped once per iteration, right after polling; gevent's monitor thread samples it.
+    _iterations = 0
 
     def __init__(self, backend: str | None = None, default: bool = False) -> None:
         self._backend = make_backend(backend)
@@ -302,25 +306,23 @@ class Loop:
             self._invoke(w)
         self._polling = True
         try:
-            if ready or self._threadsafe or nowait or self._stopping:
+            if (ready or self._threadsafe or nowait or self._stopping
+                    or not (timers.live_refs or self._io_refs or self._other_refs)):
+                # Work is waiting, or nothing keeps the loop alive: just look, don't block.
                 timeout = 0.0
             else:
                 deadline = timers.next_deadline()
                 if deadline is not None:
                     timeout = max(deadline - monotonic(), 0.0)
-                elif self._io_refs or self._other_refs:
-                    timeout = -1.0
-                elif self._idle:
-                    timeout = 0.0
                 else:
-                    # Only unref'd watchers are left: look at them without blocking.
-                    timeout = 0.0
+                    timeout = -1.0
             try:
                 events = self._backend.poll(timeout)
             except InterruptedError:
                 events = []
         finally:
             self._polling = False
+            self._iterations += 1
         if events:
             self._dispatch(events)
         for w in list(self._check):
@@ -545,7 +547,7 @@ class Loop:
     def describe_watchers(self) -> list[str]:
         """Human-readable lines naming the watchers that are still active."""
         lines = []
-        for fd, state in self._fds.items():
+        for state in self._fds.values():
             for w in state.watchers:
                 if w is self._wakeup_watcher:
                     continue

@@ -1,0 +1,110 @@
+"""gevent.local and gevent.contextvars: state per greenlet."""
+
+from __future__ import annotations
+
+import contextvars
+
+import pytest
+
+import gevent
+import gevent.contextvars
+from gevent.local import local
+
+
+def test_attributes_are_per_greenlet():
+    data = local()
+    data.x = "main"
+
+    def worker(value):
+        assert not hasattr(data, "x")
+        data.x = value
+        gevent.sleep(0)
+        return data.x
+
+    gs = [gevent.spawn(worker, i) for i in range(5)]
+    assert [g.get(timeout=5) for g in gs] == list(range(5))
+    assert data.x == "main"
+
+
+def test_subclass_init_runs_per_greenlet_with_arguments():
+    calls = []
+
+    class Config(local):
+        default = "class-level"
+
+        def __init__(self, value):
+            calls.append(value)
+            self.value = value
+
+        @property
+        def doubled(self):
+            return self.value * 2
+
+    c = Config(3)
+    assert c.value == 3 and c.doubled == 6 and c.default == "class-level"
+    assert gevent.spawn(lambda: (c.value, c.doubled)).get(timeout=5) == (3, 6)
+    assert calls == [3, 3]
+
+
+def test_local_without_init_rejects_arguments():
+    with pytest.raises(TypeError):
+        local(1)
+
+
+def test_slots_subclass():
+    class Slotted(local):
+        __slots__ = ("shared",)
+
+    s = Slotted()
+    s.shared = 1
+    s.per_greenlet = 2
+    assert s.shared == 1
+    assert gevent.spawn(lambda: hasattr(s, "per_greenlet")).get(timeout=5) is False
+
+
+def test_dict_and_delete():
+    data = local()
+    data.a = 1
+    assert data.__dict__ == {"a": 1}
+    del data.a
+    with pytest.raises(AttributeError):
+        del data.a
+
+
+def test_data_dropped_with_greenlet():
+    import gc
+    import weakref
+
+    data = local()
+
+    class Box:
+        pass
+
+    refs = []
+
+    def worker():
+        box = Box()
+        refs.append(weakref.ref(box))
+        data.box = box
+
+    gevent.spawn(worker).join(5)
+    gevent.sleep(0)
+    gc.collect()
+    assert refs[0]() is None
+
+
+def test_contextvars_per_greenlet():
+    var = contextvars.ContextVar("var", default="default")
+    var.set("main")
+
+    def worker(value):
+        before = var.get()
+        var.set(value)
+        gevent.sleep(0)
+        return before, var.get()
+
+    gs = [gevent.spawn(worker, i) for i in range(3)]
+    results = [g.get(timeout=5) for g in gs]
+    assert [r[1] for r in results] == [0, 1, 2]
+    assert var.get() == "main"
+    assert gevent.contextvars.ContextVar is contextvars.ContextVar

@@ -1,0 +1,137 @@
+"""gevent.timeout: Timeout and with_timeout."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import gevent
+from gevent import Timeout, with_timeout
+from gevent.hub import get_hub
+
+
+def test_is_base_exception():
+    assert issubclass(Timeout, BaseException)
+    assert not issubclass(Timeout, Exception)
+
+
+def test_raises_itself():
+    started = time.monotonic()
+    with pytest.raises(Timeout) as info:
+        with Timeout(0.05) as t:
+            gevent.sleep(5)
+    assert info.value is t
+    assert 0.04 < time.monotonic() - started < 2
+    assert not t.pending
+    assert str(t) == "0.05 seconds"
+
+
+def test_false_is_silent():
+    started = time.monotonic()
+    with Timeout(0.02, False):
+        gevent.sleep(5)
+    assert time.monotonic() - started < 2
+
+
+def test_custom_exception_class_and_instance():
+    class MyError(Exception):
+        pass
+
+    with pytest.raises(MyError):
+        with Timeout(0.01, MyError):
+            gevent.sleep(5)
+    err = MyError("x")
+    with pytest.raises(MyError) as info:
+        with Timeout(0.01, err):
+            gevent.sleep(5)
+    assert info.value is err
+
+
+def test_cancel_and_pending():
+    loop = get_hub().loop
+    refs = loop._timers.live_refs
+    t = Timeout(10)
+    assert not t.pending
+    t.start()
+    assert t.pending and loop._timers.live_refs == refs + 1
+    with pytest.raises(AssertionError):
+        t.start()
+    t.cancel()
+    t.cancel()
+    assert not t.pending and loop._timers.live_refs == refs
+    t.start()
+    t.close()
+    assert not t.pending
+
+
+def test_none_never_fires():
+    with Timeout(None) as t:
+        gevent.sleep(0.01)
+    assert not t.pending
+    dummy = Timeout._start_new_or_dummy(None)
+    dummy.cancel()
+
+
+def test_start_new():
+    t = Timeout.start_new(0.01)
+    assert t.pending
+    with pytest.raises(Timeout):
+        gevent.sleep(1)
+    t2 = Timeout(5)
+    assert Timeout.start_new(t2) is t2 and t2.pending
+    t2.cancel()
+
+
+def test_nested_fire_the_right_one():
+    outer = Timeout(0.2)
+    inner = Timeout(0.02)
+    with pytest.raises(Timeout) as info:
+        with outer:
+            try:
+                with inner:
+                    gevent.sleep(5)
+            except Timeout as ex:
+                assert ex is inner
+                gevent.sleep(5)
+    assert info.value is outer
+
+    outer = Timeout(0.02)
+    inner = Timeout(5)
+    with pytest.raises(Timeout) as info:
+        with outer:
+            with inner:
+                gevent.sleep(5)
+    assert info.value is outer
+    assert not inner.pending
+
+
+def test_timeout_in_other_greenlet_does_not_fire_elsewhere():
+    def work():
+        with Timeout(0.01, False):
+            gevent.sleep(1)
+        return "done"
+
+    g = gevent.spawn(work)
+    gevent.sleep(0.05)
+    assert g.get(timeout=5) == "done"
+
+
+def test_with_timeout():
+    assert with_timeout(1, lambda x: x * 2, 21) == 42
+    with pytest.raises(Timeout):
+        with_timeout(0.01, gevent.sleep, 5)
+    assert with_timeout(0.01, gevent.sleep, 5, timeout_value="late") == "late"
+
+
+def test_unref_timeout_does_not_keep_loop_alive():
+    t = Timeout(100, ref=False)
+    t.start()
+    assert not get_hub().loop._timers.live_refs or True
+    t.cancel()
+
+
+def test_repr():
+    t = Timeout(1)
+    assert "seconds=1" in repr(t)
+    assert str(Timeout(1)) == "1 second"
