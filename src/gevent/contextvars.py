@@ -5,6 +5,7 @@ library module already behaves per greenlet; this module re-exports it for the c
 ``gevent.contextvars`` (and for ``monkey.patch_all(contextvars=True)``).
 """
 
+from contextvars import Context, ContextVar, Token, copy_context
 
 __implements__ = ["ContextVar", "Context", "Token", "copy_context"]
-__all__ = list(__implements__)
+__all__ = ["ContextVar", "Context", "Token", "copy_context"]
