@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import deque
 from time import monotonic
+from typing import Any
 
 from greenlet import getcurrent
 
@@ -64,7 +65,7 @@ class AbstractLinkable:
     def __init__(self, hub=None) -> None:
         self.hub = hub
         self._links: deque = deque()
-        self._notifier = None
+        self._notifier: Any = None
 
     def ready(self) -> bool:
         raise NotImplementedError

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from time import monotonic
+from typing import Any
 
 from greenlet import getcurrent
 
@@ -30,7 +31,7 @@ class _WaitIterator:
         self._count = len(self._objects) if count is None else min(count, len(self._objects))
         self._deadline = None if timeout is None else monotonic() + timeout
         self._ready: deque = deque()
-        self._parked = None
+        self._parked: Any = None
         self._hub = get_hub()
         self._yielded = 0
         self._linked = False

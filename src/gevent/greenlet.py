@@ -75,7 +75,7 @@ class _Frame:
 def _extract_stack(limit: int):
     # f_lasti, not f_lineno: computing a line number walks the line table, which made this
     # the most expensive part of spawn. Lines are computed only when someone asks.
-    frame = _sys_getframe(2)
+    frame: Any = _sys_getframe(2)
     while frame is not None and frame.f_code.co_filename == _THIS_FILE:
         frame = frame.f_back  # Greenlet.spawn and subclasses' __init__ in this module
     codes = []
@@ -172,7 +172,7 @@ class Greenlet(RawGreenlet, Generic[T]):
     #: How many frames of the spawning stack are remembered (for ``spawning_stack``).
     spawning_stack_limit = 10
 
-    __class_getitem__ = classmethod(GenericAlias)  # type: ignore[assignment]
+    __class_getitem__: Any = classmethod(GenericAlias)
 
     # Class-level defaults: an instance stores these only when they change (cheaper spawn).
     value: Any = None
@@ -194,7 +194,7 @@ class Greenlet(RawGreenlet, Generic[T]):
         self._links: deque = deque()
         if _tracking[0] and (_config_checked[0] or _track_tree()):
             spawner = getcurrent()
-            self.spawning_greenlet = wref(spawner)
+            self.spawning_greenlet: Any = wref(spawner)
             try:
                 self.spawn_tree_locals = spawner.spawn_tree_locals
             except AttributeError:

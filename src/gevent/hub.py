@@ -89,6 +89,17 @@ def _root_greenlet():
     return glet
 
 
+def _refuse_free_threading() -> None:
+    # Greenlets, the hub and every primitive assume the GIL serialises threads; with it disabled
+    # they would corrupt each other silently. Refuse clearly instead (PITFALLS: #2127, #2087).
+    is_gil_enabled = getattr(sys, "_is_gil_enabled", None)
+    if is_gil_enabled is not None and not is_gil_enabled():
+        raise RuntimeError(
+            "gevent does not support free-threaded Python with the GIL disabled; "
+            "run with PYTHON_GIL=1 or 'python -X gil=1'"
+        )
+
+
 def _format_waiting(glet) -> list[str]:
     """Where a suspended greenlet is waiting: its innermost frames, newest last."""
     frame = getattr(glet, "gr_frame", None)
@@ -110,6 +121,7 @@ class Hub(RawGreenlet):
     name = ""
 
     def __init__(self, loop=None, default=None) -> None:
+        _refuse_free_threading()
         RawGreenlet.__init__(self, None, _root_greenlet())
         self.thread_ident = get_ident()
         if default is None:
@@ -151,7 +163,10 @@ class Hub(RawGreenlet):
         if pool is None:
             from ._config import config
 
-            pool = self._threadpool = config.threadpool(self.threadpool_size, hub=self)
+            pool = self._threadpool = config.threadpool(
+                self.threadpool_size, hub=self,
+                idle_task_timeout=config.threadpool_idle_task_timeout,
+            )
         return pool
 
     @threadpool.setter

@@ -56,7 +56,7 @@ class EpollBackend:
     def poll(self, timeout: float) -> list:
         """Return ``[(fd, READ|WRITE bits), ...]``; timeout < 0 waits forever."""
         events = self._epoll.poll(timeout)
-        result = []
+        result: list = []
         append = result.append
         for fd, ev in events:
             append((fd, (READ if ev & _READ_LIKE else 0) | (WRITE if ev & _WRITE_LIKE else 0)))

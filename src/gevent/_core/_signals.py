@@ -8,6 +8,7 @@
 # retries the poll after running the handler, and finds the wake-up fd readable).
 
 import signal as _signal
+from typing import Any
 import threading
 
 __all__ = ["check_signum", "add", "remove"]
@@ -18,7 +19,7 @@ _signal_signal = _signal.signal
 _native_get_ident = threading.get_ident
 
 _watchers: dict[int, list] = {}
-_previous: dict[int, object] = {}
+_previous: dict[int, Any] = {}
 
 
 def check_signum(signum: int) -> None:
