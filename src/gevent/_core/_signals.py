@@ -8,8 +8,8 @@
 # retries the poll after running the handler, and finds the wake-up fd readable).
 
 import signal as _signal
-from typing import Any
 import threading
+from typing import Any
 
 __all__ = ["check_signum", "add", "remove"]
 
