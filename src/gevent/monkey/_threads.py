@@ -1,0 +1,146 @@
+"""``patch_thread``: the green ``_thread`` under an unmodified ``threading``.
+
+``_thread`` gets every name :mod:`gevent.thread` implements. ``threading`` copied some of them
+into its own globals at import; exactly those globals are rebound (gevent.threading's
+``__implements__``, plus any other global that *is* one of the replaced ``_thread`` objects, for
+Pythons newer than this code). Nothing in ``threading`` is subclassed or rewritten.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from ._early import direct_importers
+from ._errors import queue_warning
+from ._state import get_original, patch_item
+
+__all__ = ["patch_thread_modules"]
+
+# Standard library modules that took _thread/threading functions at interpreter start-up
+# (reprlib's get_ident, functools' RLock...): nobody can import gevent before them, so naming them
+# in a warning would only be noise.
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
+
+
+def _is_stdlib(name: str) -> bool:
+    return name.partition(".")[0] in _STDLIB
+
+
+def _native_threads_running(threading) -> list[str]:
+    native_ident = get_original("_thread", "get_ident")()
+    main = threading.main_thread()
+    names = []
+    for thread in threading.enumerate():
+        if thread is main or getattr(type(thread), "_gevent_dummy", False):
+            continue
+        if isinstance(thread, threading._DummyThread) and thread.ident == native_ident:
+            continue
+        names.append(thread.name)
+    return names
+
+
+def _patch_logging(threading) -> None:
+    """logging's module lock and existing handlers' locks become green RLocks."""
+    logging = sys.modules.get("logging")
+    if logging is None:
+        return
+    if getattr(logging, "_lock", None) is not None:
+        patch_item(logging, "_lock", threading.RLock())
+    for ref in list(getattr(logging, "_handlerList", ())):
+        handler = ref()
+        if handler is not None and getattr(handler, "lock", None) is not None:
+            handler.createLock()
+
+
+def _patch_event(threading) -> None:
+    from gevent import event
+
+    # threading.Thread calls _at_fork_reinit on its _started event after fork.
+    if hasattr(event.Event, "_at_fork_reinit"):
+        patch_item(threading, "Event", event.Event)
+
+
+def patch_thread_modules(patch_module: Callable[..., bool], threading: bool,
+                         _threading_local: bool, Event: bool, logging: bool,
+                         existing_locks: bool, warnings: list[str] | None) -> bool:
+    import _thread as thread_module
+
+    from gevent import local as glocal
+    from gevent import thread as gthread
+
+    replaced: dict[str, Any] = {
+        name: thread_module.__dict__[name]
+        for name in gthread.__implements__ if name in thread_module.__dict__
+    }
+    if not patch_module(thread_module, gthread, _warnings=warnings):
+        return False
+
+    import threading as threading_module
+
+    if threading:
+        from gevent import threading as gthreading
+
+        before = {name: threading_module.__dict__.get(name) for name in gthreading.__implements__}
+        by_identity = {id(value): name for name, value in replaced.items()}
+        extra = []
+        for name, value in list(vars(threading_module).items()):
+            source_name = by_identity.get(id(value))
+            if (name not in gthreading.__implements__ and source_name is not None
+                    and replaced[source_name] is value):
+                extra.append((name, getattr(gthread, source_name)))
+        if patch_module(threading_module, gthreading, _warnings=warnings):
+            for name, value in extra:
+                patch_item(threading_module, name, value)
+            if "_thread_local_info" in vars(threading_module):
+                # 3.13+ tracks dummy threads through a thread-local: it must be greenlet-local.
+                patch_item(threading_module, "_thread_local_info", glocal.local())
+            if Event:
+                _patch_event(threading_module)
+            replaced.update({f"threading.{k}": v for k, v in before.items() if v is not None})
+
+    if _threading_local:
+        import _threading_local as threading_local_module
+
+        patch_item(threading_local_module, "local", glocal.local)
+
+    if logging:
+        _patch_logging(threading_module)
+
+    # existing_locks: nothing to do. Our main greenlet keeps the main thread's native ident, so
+    # locks (and RLocks) created before patching still see their owner as the same thread.
+
+    _warn_about_early_state(threading_module, replaced, warnings)
+    return True
+
+
+def _warn_about_early_state(threading, replaced: dict[str, Any],
+                            warnings: list[str] | None) -> None:
+    native_ident = get_original("_thread", "get_ident")()
+    if native_ident != threading.main_thread().ident:
+        queue_warning(
+            "Monkey-patching threading from a thread other than the main thread: greenlets of "
+            "this thread become the green threads, and threading.main_thread() is a thread that "
+            "gevent does not run. Patch at the top of the main module instead.",
+            warnings,
+        )
+    running = _native_threads_running(threading)
+    if running:
+        queue_warning(
+            f"Monkey-patching threading while native threads are running: {running}. They stay "
+            "native threads; a green lock or queue they share with greenlets works, but a "
+            "native lock held across a greenlet switch blocks the whole thread. Patch earlier.",
+            warnings,
+        )
+    importers = [entry for entry in direct_importers(
+        "threading", replaced, exclude=("_thread", "_threading_local"))
+        if not _is_stdlib(entry.split(" ", 1)[0])]
+    if importers:
+        queue_warning(
+            "Modules imported threading/_thread names before monkey-patching and keep the "
+            f"native versions (NOT patched): {importers}. Their locks block the whole thread "
+            "instead of one greenlet, and their idents are per thread, not per greenlet. "
+            "Patch before importing them.",
+            warnings,
+        )
