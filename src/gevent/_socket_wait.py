@@ -1,0 +1,127 @@
+"""Waiting for file descriptors: the primitives under ``gevent.socket`` and ``gevent.select``.
+
+A cooperative socket never blocks in the kernel: its OS socket is non-blocking, the system call
+is tried first, and only on EAGAIN does the greenlet park on an io watcher until the fd is ready
+(or the timeout timer fires, or a ``close()`` elsewhere throws :class:`cancel_wait_ex` into it).
+"""
+
+from __future__ import annotations
+
+import errno
+from time import monotonic
+
+from greenlet import getcurrent
+from greenlet import greenlet as _RawGreenlet
+
+from .exceptions import ConcurrentObjectUseError
+from .hub import _get_hub_noargs as _get_hub
+
+__all__ = ["wait", "wait_read", "wait_write", "wait_readwrite", "cancel_wait", "cancel_wait_ex"]
+
+_NONE = object()
+
+#: Passed to the waiting greenlet by its timeout timer.
+_TIMED_OUT = object()
+
+
+class cancel_wait_ex(OSError):
+    """Raised in a greenlet waiting on a file descriptor that another greenlet closed."""
+
+    def __init__(self, *args) -> None:
+        if not args:
+            args = (errno.EBADF, "File descriptor was closed in another greenlet")
+        super().__init__(*args)
+
+
+def _default_timeout_exc():
+    # socket.timeout is TimeoutError on every Python we support; a fresh instance each time.
+    return TimeoutError("timed out")
+
+
+def _wait_on_watcher(hub, watcher, timeout, timeout_exc) -> None:
+    """Park the current greenlet until *watcher* fires. A switch point.
+
+    *timeout* (seconds or None) raises *timeout_exc* (an exception instance, a class, or
+    ``_NONE`` for ``TimeoutError('timed out')``). The watcher is stopped on the way out.
+    """
+    if watcher.callback is not None:
+        raise ConcurrentObjectUseError(
+            f"This socket is already used by another greenlet: {watcher.callback!r}"
+        )
+    current = getcurrent()
+    if current is hub:
+        from .exceptions import BlockingSwitchOutError
+
+        raise BlockingSwitchOutError(
+            "Impossible to call blocking function in the event loop callback"
+        )
+    watcher.start(current.switch, watcher)
+    entry = None
+    timers = None
+    try:
+        if timeout is not None:
+            timers = hub.loop._timers
+            entry = timers.add(monotonic() + timeout, current.switch, (_TIMED_OUT,), True)
+        result = _RawGreenlet.switch(hub)
+        if result is _TIMED_OUT:
+            if timeout_exc is _NONE:
+                raise _default_timeout_exc()
+            if isinstance(timeout_exc, type):
+                raise timeout_exc("timed out")
+            raise timeout_exc
+    finally:
+        watcher.stop()
+        if entry is not None:
+            timers.cancel(entry)
+
+
+def wait(io, timeout: float | None = None, timeout_exc=_NONE, hub=None) -> None:
+    """Block the current greenlet until the watcher *io* is ready. A switch point.
+
+    Raises *timeout_exc* (default ``socket.timeout('timed out')``) after *timeout* seconds.
+    If another greenlet calls :func:`cancel_wait` on *io*, its error is raised here.
+    """
+    if hub is None:
+        hub = _get_hub()
+    _wait_on_watcher(hub, io, timeout, timeout_exc)
+
+
+def _wait_fd(fileno, events: int, timeout, timeout_exc) -> None:
+    if not isinstance(fileno, int):
+        fileno = fileno.fileno()
+    hub = _get_hub()
+    watcher = hub.loop.io(fileno, events)
+    try:
+        _wait_on_watcher(hub, watcher, timeout, timeout_exc)
+    finally:
+        watcher.close()
+
+
+def wait_read(fileno, timeout: float | None = None, timeout_exc=_NONE) -> None:
+    """Wait until *fileno* is readable. A switch point; *timeout* raises *timeout_exc*."""
+    _wait_fd(fileno, 1, timeout, timeout_exc)
+
+
+def wait_write(fileno, timeout: float | None = None, timeout_exc=_NONE, event=_NONE) -> None:
+    """Wait until *fileno* is writable. A switch point; *timeout* raises *timeout_exc*.
+
+    *event* is accepted for compatibility and ignored.
+    """
+    _wait_fd(fileno, 2, timeout, timeout_exc)
+
+
+def wait_readwrite(fileno, timeout: float | None = None, timeout_exc=_NONE,
+                   event=_NONE) -> None:
+    """Wait until *fileno* is readable or writable. A switch point.
+
+    *event* is accepted for compatibility and ignored.
+    """
+    _wait_fd(fileno, 3, timeout, timeout_exc)
+
+
+def cancel_wait(watcher, error=cancel_wait_ex) -> None:
+    """Make the greenlet waiting on *watcher* raise *error* (soon, from the hub)."""
+    if isinstance(error, type):
+        error = error()
+    _get_hub().cancel_wait(watcher, error)
+

@@ -1,0 +1,575 @@
+"""Cooperative sockets: the standard library's ``socket`` API, where blocking calls switch.
+
+:class:`socket` is a subclass of the standard library's :class:`socket.socket` whose OS socket
+is always non-blocking. Each call tries the system call first and parks the greenlet on the
+hub only when the kernel says EAGAIN, so the fast path costs nothing. ``settimeout()`` is
+emulated with a timer (``gettimeout()`` returns what was set) and raises ``socket.timeout``
+(``TimeoutError``) on expiry. Closing a socket wakes the greenlets waiting on it with an
+:class:`OSError` (EBADF).
+
+Every other name of the standard library's ``socket`` module is re-exported unchanged; the DNS
+functions go through ``get_hub().resolver`` (numeric hosts and ports never reach it).
+"""
+
+from __future__ import annotations
+
+import _socket
+import io as _io
+import os as _os
+import socket as __socket__
+import sys as _sys
+from errno import EAGAIN, EALREADY, EINPROGRESS, EISCONN, EWOULDBLOCK
+from operator import index as _operator_index
+from time import monotonic as _monotonic
+
+from ._socket_dns import (
+    _resolve_address,
+    getaddrinfo,
+)
+from ._socket_wait import (
+    _NONE,
+    _wait_on_watcher,
+    cancel_wait_ex,
+)
+from .hub import _get_hub_noargs as _get_hub
+from .hub import get_hub_if_exists as _get_hub_if_exists
+
+#: The names this module replaces in the standard library's ``socket`` when patched.
+__implements__ = [
+    "socket",
+    "socketpair",
+    "fromfd",
+    "create_connection",
+    "create_server",
+    "getaddrinfo",
+    "gethostbyname",
+    "gethostbyname_ex",
+    "gethostbyaddr",
+    "getnameinfo",
+    "getfqdn",
+]
+if hasattr(_socket, "close"):
+    __implements__.append("close")
+
+#: gevent's own additions.
+__extensions__ = [
+    "wait",
+    "wait_read",
+    "wait_write",
+    "wait_readwrite",
+    "cancel_wait",
+    "cancel_wait_ex",
+]
+
+_EXTRA_IMPORTS = [
+    "_GLOBAL_DEFAULT_TIMEOUT",
+    "SocketIO",
+    "SocketType",
+    "EBADF",
+    "EAGAIN",
+    "EWOULDBLOCK",
+    "AddressInfo",
+    "MsgFlag",
+    "errorTab",
+]
+
+#: The names copied unchanged from the standard library's ``socket``.
+__imports__ = [
+    name
+    for name in list(__socket__.__all__) + _EXTRA_IMPORTS
+    if hasattr(__socket__, name) and name not in __implements__
+]
+__imports__ = list(dict.fromkeys(__imports__))
+
+for _name in __imports__:
+    globals()[_name] = getattr(__socket__, _name)
+del _name
+
+__all__ = __implements__ + __extensions__ + [n for n in __imports__ if not n.startswith("_")]
+
+_c_socket = _socket.socket
+_StdSocket = __socket__.socket
+_GLOBAL_DEFAULT_TIMEOUT = __socket__._GLOBAL_DEFAULT_TIMEOUT
+_GiveupOnSendfile = __socket__._GiveupOnSendfile
+_c_recv = _c_socket.recv
+_c_recv_into = _c_socket.recv_into
+_c_send = _c_socket.send
+_c_recvfrom = _c_socket.recvfrom
+_c_recvfrom_into = _c_socket.recvfrom_into
+_c_sendto = _c_socket.sendto
+_c_fileno = _c_socket.fileno
+_getdefaulttimeout = __socket__.getdefaulttimeout
+error = OSError
+timeout = TimeoutError
+
+
+def _check_timeout(value):
+    if value is None:
+        return None
+    if not isinstance(value, float):
+        # Like the standard library: an int-like is accepted, anything else is a TypeError.
+        value = float(_operator_index(value))
+    if value != value:
+        raise ValueError("Invalid value NaN (not a number)")
+    if value < 0.0:
+        raise ValueError("Timeout value out of range")
+    return value
+
+
+class socket(_StdSocket):
+    """A cooperative socket, API-compatible with :class:`socket.socket`.
+
+    Blocking methods are switch points: they wait for readiness on the hub and honour the
+    timeout set with :meth:`settimeout` by raising ``socket.timeout``.
+    """
+
+    __slots__ = ("_timeout", "_read_watcher", "_write_watcher", "_hub")
+
+    def __init__(self, family=-1, type=-1, proto=-1, fileno=None) -> None:
+        _StdSocket.__init__(self, family, type, proto, fileno)
+        self._timeout = _getdefaulttimeout()
+        self._read_watcher = None
+        self._write_watcher = None
+        self._hub = None
+        _c_socket.setblocking(self, False)
+
+    # -- timeouts --------------------------------------------------------------------------
+
+    @property
+    def timeout(self):
+        """The timeout set by the user (``None`` means blocking)."""
+        return self._timeout
+
+    def gettimeout(self):
+        return self._timeout
+
+    def settimeout(self, value) -> None:
+        self._timeout = _check_timeout(value)
+
+    def setblocking(self, flag) -> None:
+        self._timeout = None if flag else 0.0
+
+    def getblocking(self) -> bool:
+        return self._timeout != 0.0
+
+    # -- waiting ---------------------------------------------------------------------------
+
+    def _watchers(self, hub):
+        loop = hub.loop
+        fd = _c_fileno(self)
+        if fd < 0:
+            raise cancel_wait_ex()
+        self._read_watcher = loop.io(fd, 1)
+        self._write_watcher = loop.io(fd, 2)
+        self._hub = hub
+
+    def _wait_read(self, timeout=_NONE) -> None:
+        hub = _get_hub()
+        if hub is not self._hub:
+            self._watchers(hub)
+        _wait_on_watcher(hub, self._read_watcher,
+                         self._timeout if timeout is _NONE else timeout, _NONE)
+
+    def _wait_write(self, timeout=_NONE) -> None:
+        hub = _get_hub()
+        if hub is not self._hub:
+            self._watchers(hub)
+        _wait_on_watcher(hub, self._write_watcher,
+                         self._timeout if timeout is _NONE else timeout, _NONE)
+
+    def _drop_watchers(self, closing_fd: int) -> None:
+        hub = self._hub
+        self._hub = None
+        for watcher in (self._read_watcher, self._write_watcher):
+            if watcher is not None and watcher.callback is not None and hub is not None:
+                hub.cancel_wait(watcher, cancel_wait_ex())
+        self._read_watcher = self._write_watcher = None
+        if closing_fd >= 0:
+            current = _get_hub_if_exists()
+            for owner in {hub, current}:
+                if owner is not None and owner.loop is not None:
+                    owner.loop.closing_fd(closing_fd)
+
+    # -- the blocking calls ----------------------------------------------------------------
+
+    def recv(self, *args):
+        while True:
+            try:
+                return _c_recv(self, *args)
+            except BlockingIOError:
+                if self._timeout == 0.0:
+                    raise
+                self._wait_read()
+
+    def recv_into(self, *args):
+        while True:
+            try:
+                return _c_recv_into(self, *args)
+            except BlockingIOError:
+                if self._timeout == 0.0:
+                    raise
+                self._wait_read()
+
+    def recvfrom(self, *args):
+        while True:
+            try:
+                return _c_recvfrom(self, *args)
+            except BlockingIOError:
+                if self._timeout == 0.0:
+                    raise
+                self._wait_read()
+
+    def recvfrom_into(self, *args):
+        while True:
+            try:
+                return _c_recvfrom_into(self, *args)
+            except BlockingIOError:
+                if self._timeout == 0.0:
+                    raise
+                self._wait_read()
+
+    if hasattr(_c_socket, "recvmsg"):
+
+        def recvmsg(self, *args):
+            while True:
+                try:
+                    return _c_socket.recvmsg(self, *args)
+                except BlockingIOError:
+                    if self._timeout == 0.0:
+                        raise
+                    self._wait_read()
+
+        def recvmsg_into(self, *args):
+            while True:
+                try:
+                    return _c_socket.recvmsg_into(self, *args)
+                except BlockingIOError:
+                    if self._timeout == 0.0:
+                        raise
+                    self._wait_read()
+
+    def send(self, *args):
+        while True:
+            try:
+                return _c_send(self, *args)
+            except BlockingIOError:
+                if self._timeout == 0.0:
+                    raise
+                self._wait_write()
+
+    def sendto(self, *args):
+        while True:
+            try:
+                return _c_sendto(self, *args)
+            except BlockingIOError:
+                if self._timeout == 0.0:
+                    raise
+                self._wait_write()
+
+    if hasattr(_c_socket, "sendmsg"):
+
+        def sendmsg(self, *args):
+            while True:
+                try:
+                    return _c_socket.sendmsg(self, *args)
+                except BlockingIOError:
+                    if self._timeout == 0.0:
+                        raise
+                    self._wait_write()
+
+    if hasattr(_c_socket, "sendmsg_afalg"):
+
+        def sendmsg_afalg(self, *args, **kwargs):
+            while True:
+                try:
+                    return _c_socket.sendmsg_afalg(self, *args, **kwargs)
+                except BlockingIOError:
+                    if self._timeout == 0.0:
+                        raise
+                    self._wait_write()
+
+    def sendall(self, data, flags: int = 0) -> None:
+        """Send all of *data*. A switch point; the timeout bounds the whole call."""
+        timeout = self._timeout
+        if timeout == 0.0:
+            return _c_socket.sendall(self, data, flags)
+        try:
+            sent = _c_send(self, data, flags)
+        except BlockingIOError:
+            sent = 0
+        with memoryview(data) as view:
+            total = view.nbytes
+            if sent >= total:
+                return None
+            if view.ndim != 1 or view.itemsize != 1:
+                view = view.cast("B")
+            deadline = None if timeout is None else _monotonic() + timeout
+            while sent < total:
+                if deadline is None:
+                    self._wait_write()
+                else:
+                    remaining = deadline - _monotonic()
+                    if remaining <= 0.0:
+                        raise TimeoutError("timed out")
+                    self._wait_write(remaining)
+                try:
+                    sent += _c_send(self, view[sent:], flags)
+                except BlockingIOError:
+                    pass
+        return None
+
+    def connect(self, address) -> None:
+        """Connect to *address*. A switch point; host names go through the hub's resolver."""
+        if self._timeout == 0.0:
+            return _c_socket.connect(self, address)
+        err = self._connect(address)
+        if err:
+            raise OSError(err, _os.strerror(err))
+        return None
+
+    def connect_ex(self, address) -> int:
+        """Like :meth:`connect`, but return an errno instead of raising ``OSError``."""
+        if self._timeout == 0.0:
+            return _c_socket.connect_ex(self, address)
+        try:
+            return self._connect(address)
+        except TimeoutError:
+            return EAGAIN
+        except OSError as ex:
+            if isinstance(ex, cancel_wait_ex) or not ex.errno:
+                raise
+            return ex.errno
+
+    def _connect(self, address) -> int:
+        if isinstance(address, tuple) and len(address) >= 2 and self.family in (
+            __socket__.AF_INET,
+            __socket__.AF_INET6,
+        ):
+            address = _resolve_address(self, address)
+        timeout = self._timeout
+        deadline = None if timeout is None else _monotonic() + timeout
+        while True:
+            err = _c_socket.connect_ex(self, address)
+            if err == 0 or err == EISCONN:
+                return 0
+            if err not in (EINPROGRESS, EAGAIN, EWOULDBLOCK, EALREADY):
+                return err
+            if deadline is None:
+                self._wait_write()
+            else:
+                remaining = deadline - _monotonic()
+                if remaining <= 0.0:
+                    raise TimeoutError("timed out")
+                self._wait_write(remaining)
+            if err == EAGAIN:
+                # A full AF_UNIX listen backlog: writable means "try again".
+                continue
+            return _c_socket.getsockopt(self, __socket__.SOL_SOCKET, __socket__.SO_ERROR)
+
+    def _accept(self):
+        while True:
+            try:
+                return _c_socket._accept(self)
+            except BlockingIOError:
+                if self._timeout == 0.0:
+                    raise
+                self._wait_read()
+
+    def accept(self):
+        """Accept a connection: ``(socket, address)``. A switch point."""
+        fd, address = self._accept()
+        sock = socket(self.family, self.type, self.proto, fileno=fd)
+        if _getdefaulttimeout() is None and self._timeout:
+            sock._timeout = None
+        return sock, address
+
+    # -- sendfile --------------------------------------------------------------------------
+
+    def _sendfile_use_sendfile(self, file, offset=0, count=None):
+        try:
+            in_fd = file.fileno()
+        except (AttributeError, _io.UnsupportedOperation) as ex:
+            raise _GiveupOnSendfile(ex)
+        try:
+            size = _os.fstat(in_fd).st_size
+        except OSError as ex:
+            raise _GiveupOnSendfile(ex)
+        if not size:
+            return 0
+        if self._timeout == 0.0:
+            raise ValueError("non-blocking sockets are not supported")
+        blocksize = min(count or size, 0x40000000)
+        total = 0
+        try:
+            while True:
+                if count:
+                    blocksize = min(count - total, blocksize)
+                    if blocksize <= 0:
+                        break
+                try:
+                    sent = _os.sendfile(self.fileno(), in_fd, offset, blocksize)
+                except BlockingIOError:
+                    self._wait_write()
+                    continue
+                except OSError as ex:
+                    if total == 0:
+                        # Not a file sendfile(2) can use: fall back to send().
+                        raise _GiveupOnSendfile(ex)
+                    raise ex from None
+                if sent == 0:
+                    break
+                offset += sent
+                total += sent
+            return total
+        finally:
+            if total > 0 and hasattr(file, "seek"):
+                file.seek(offset)
+
+    def _sendfile_use_send(self, file, offset=0, count=None):
+        self._check_sendfile_params(file, offset, count)
+        if self._timeout == 0.0:
+            raise ValueError("non-blocking sockets are not supported")
+        if offset:
+            file.seek(offset)
+        blocksize = min(count, 8192) if count else 8192
+        total = 0
+        try:
+            while True:
+                if count:
+                    blocksize = min(count - total, blocksize)
+                    if blocksize <= 0:
+                        break
+                data = memoryview(file.read(blocksize))
+                if not data:
+                    break
+                self.sendall(data)
+                total += len(data)
+            return total
+        finally:
+            if total > 0 and hasattr(file, "seek"):
+                file.seek(offset + total)
+
+    # -- closing ---------------------------------------------------------------------------
+
+    def _real_close(self, _ss=_c_socket) -> None:
+        fd = _c_fileno(self)
+        if self._hub is not None or fd >= 0:
+            self._drop_watchers(fd)
+        _ss.close(self)
+
+    def detach(self) -> int:
+        if self._hub is not None:
+            self._drop_watchers(-1)
+        return _StdSocket.detach(self)
+
+    def __repr__(self) -> str:
+        return _StdSocket.__repr__(self)
+
+
+SocketType = _socket.socket
+
+
+def socketpair(family=None, type=__socket__.SOCK_STREAM, proto=0):
+    """A connected pair of cooperative sockets (AF_UNIX where available)."""
+    if family is None:
+        family = getattr(__socket__, "AF_UNIX", __socket__.AF_INET)
+    a, b = _socket.socketpair(family, type, proto)
+    first = socket(family, type, proto, a.detach())
+    second = socket(family, type, proto, b.detach())
+    return first, second
+
+
+def fromfd(fd, family, type, proto: int = 0) -> socket:
+    """A cooperative socket on a duplicate of the file descriptor *fd*."""
+    return socket(family, type, proto, _os.dup(fd))
+
+
+def create_connection(address, timeout=_GLOBAL_DEFAULT_TIMEOUT, source_address=None, *,
+                      all_errors: bool = False) -> socket:
+    """Connect to ``(host, port)``, trying every address the host resolves to. A switch point.
+
+    *timeout* applies to each connection attempt; *source_address* is bound first. With
+    *all_errors* (Python 3.11+), an ``ExceptionGroup`` of every failure is raised.
+    """
+    host, port = address
+    errors = []
+    for family, type_, proto, _canonname, sockaddr in getaddrinfo(
+        host, port, 0, __socket__.SOCK_STREAM
+    ):
+        sock = None
+        try:
+            sock = socket(family, type_, proto)
+            if timeout is not _GLOBAL_DEFAULT_TIMEOUT:
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+            errors.clear()
+            return sock
+        except OSError as ex:
+            errors.append(ex)
+            if sock is not None:
+                sock.close()
+        except BaseException:
+            if sock is not None:
+                sock.close()
+            raise
+    if not errors:
+        raise OSError("getaddrinfo returns an empty list")
+    try:
+        if all_errors and _sys.version_info >= (3, 11):
+            raise ExceptionGroup("create_connection failed", errors)  # noqa: F821
+        raise errors[0]
+    finally:
+        errors = []
+
+
+def create_server(address, *, family=__socket__.AF_INET, backlog=None, reuse_port=False,
+                  dualstack_ipv6=False) -> socket:
+    """A cooperative TCP server socket bound to *address* and listening."""
+    if reuse_port and not hasattr(__socket__, "SO_REUSEPORT"):
+        raise ValueError("SO_REUSEPORT not supported on this platform")
+    if dualstack_ipv6:
+        if not __socket__.has_dualstack_ipv6():
+            raise ValueError("dualstack_ipv6 not supported on this platform")
+        if family != __socket__.AF_INET6:
+            raise ValueError("dualstack_ipv6 requires AF_INET6 family")
+    sock = socket(family, __socket__.SOCK_STREAM)
+    try:
+        if _os.name not in ("nt", "cygwin") and hasattr(__socket__, "SO_REUSEADDR"):
+            try:
+                sock.setsockopt(__socket__.SOL_SOCKET, __socket__.SO_REUSEADDR, 1)
+            except OSError:
+                pass  # some platforms (e.g. AF_UNIX on some kernels) refuse it: harmless
+        if reuse_port:
+            sock.setsockopt(__socket__.SOL_SOCKET, __socket__.SO_REUSEPORT, 1)
+        if __socket__.has_ipv6 and family == __socket__.AF_INET6:
+            if dualstack_ipv6:
+                sock.setsockopt(__socket__.IPPROTO_IPV6, __socket__.IPV6_V6ONLY, 0)
+            elif hasattr(__socket__, "IPV6_V6ONLY") and hasattr(__socket__, "IPPROTO_IPV6"):
+                sock.setsockopt(__socket__.IPPROTO_IPV6, __socket__.IPV6_V6ONLY, 1)
+        try:
+            sock.bind(address)
+        except OSError as ex:
+            raise OSError(ex.errno, f"{ex.strerror} (while attempting to bind on address "
+                                    f"{address!r})") from None
+        if backlog is None:
+            sock.listen()
+        else:
+            sock.listen(backlog)
+        return sock
+    except BaseException:
+        sock.close()
+        raise
+
+
+def close(fd: int) -> None:
+    """Close the file descriptor *fd*, first dropping the hub's registration of it."""
+    hub = _get_hub_if_exists()
+    if hub is not None and hub.loop is not None:
+        hub.loop.closing_fd(fd)
+    _socket.close(fd)
+
+
+if not hasattr(_socket, "close"):  # pragma: no cover - every supported platform has it
+    del close
