@@ -22,14 +22,24 @@ from errno import EAGAIN, EALREADY, EINPROGRESS, EISCONN, EWOULDBLOCK
 from operator import index as _operator_index
 from time import monotonic as _monotonic
 
-from ._socket_dns import (
+from ._socket_dns import (  # noqa: F401 - re-exported: see __all__
     _resolve_address,
     getaddrinfo,
+    getfqdn,
+    gethostbyaddr,
+    gethostbyname,
+    gethostbyname_ex,
+    getnameinfo,
 )
-from ._socket_wait import (
+from ._socket_wait import (  # noqa: F401 - re-exported: see __all__
     _NONE,
     _wait_on_watcher,
+    cancel_wait,
     cancel_wait_ex,
+    wait,
+    wait_read,
+    wait_readwrite,
+    wait_write,
 )
 from .hub import _get_hub_noargs as _get_hub
 from .hub import get_hub_if_exists as _get_hub_if_exists
