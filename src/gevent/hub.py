@@ -236,6 +236,27 @@ class Hub(RawGreenlet):
         elif close_watcher:
             watcher.close()
 
+    def cancel_waits_close_and_then(self, watchers, exc_kind, then, *then_args) -> None:
+        """Wake every greenlet waiting on *watchers* with *exc_kind*, close the watchers, then
+        call ``then(*then_args)`` (for instance the real close of their fd), from the hub."""
+        deferred = []
+        for watcher in watchers:
+            if watcher.callback is None:
+                watcher.close()
+            else:
+                deferred.append(watcher)
+        if deferred:
+            self.loop.run_callback(self._cancel_waits_then, deferred, exc_kind, then, then_args)
+        else:
+            then(*then_args)
+
+    def _cancel_waits_then(self, watchers, exc_kind, then, then_args) -> None:
+        try:
+            for watcher in watchers:
+                self._cancel_wait(watcher, exc_kind, True)
+        finally:
+            then(*then_args)
+
     def _cancel_wait(self, watcher, error, close_watcher: bool) -> None:
         if watcher.active:
             switch = watcher.callback
