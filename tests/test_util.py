@@ -1,0 +1,461 @@
+"""gevent.util: run info, greenlet trees, wrap_errors, assert_switches, dump on a signal."""
+
+from __future__ import annotations
+
+import gc
+import io
+import os
+import signal
+import sys
+import threading
+import time
+import tracemalloc
+
+import greenlet
+import pytest
+
+import gevent
+from gevent import util
+from gevent.hub import get_hub
+
+DOCUMENTED = ["format_run_info", "print_run_info", "GreenletTree", "wrap_errors",
+              "assert_switches"]
+
+
+def test_public_names():
+    for name in DOCUMENTED:
+        assert name in util.__all__
+        assert getattr(util, name)
+    for name in util.__all__:
+        assert getattr(util, name)
+    assert callable(util.clear_stack_frames)
+    assert util.dump_stacks is util.format_run_info
+
+
+def _line_of(marker: str) -> int:
+    with open(__file__) as source:
+        for number, line in enumerate(source, 1):
+            if marker in line and "_line_of" not in line:
+                return number
+    raise AssertionError(marker)
+
+
+class _Gate:
+    """A tiny greenlet gate that needs nothing but the hub."""
+
+    def __init__(self) -> None:
+        self.open = False
+
+    def wait(self, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.open and time.monotonic() < deadline:
+            gevent.sleep(0.005)
+
+
+def parked(gate: _Gate) -> None:
+    gate.wait()
+
+
+def spawner(gate: _Gate, children: list) -> None:
+    children.append(gevent.spawn(parked, gate))  # SPAWN-CHILD
+    gate.wait()
+
+
+def test_format_run_info_names_every_greenlet_with_spawning_location():
+    gate = _Gate()
+    children: list = []
+    first = gevent.spawn(parked, gate)  # SPAWN-FIRST
+    parent = gevent.spawn(spawner, gate, children)  # SPAWN-PARENT
+    sleeper = gevent.spawn(gevent.sleep, 30)
+    try:
+        gevent.sleep(0.02)
+        assert len(children) == 1
+        lines = util.format_run_info()
+        text = "\n".join(lines)
+        for glet in (first, parent, children[0]):
+            assert repr(glet) in text
+        here = os.path.basename(__file__)
+        for marker in ("SPAWN-FIRST", "SPAWN-PARENT", "SPAWN-CHILD"):
+            assert f'{here}", line {_line_of(marker)}' in text, marker
+        # Each greenlet's location appears under that greenlet, in its "Spawned at" block.
+        child_at = text.index(repr(children[0]))
+        assert text.index(f"line {_line_of('SPAWN-CHILD')}", child_at) > child_at
+        # The child is drawn under the greenlet that spawned it.
+        parent_line = next(i for i, l in enumerate(lines) if repr(parent) in l)
+        child_line = next(i for i, l in enumerate(lines) if repr(children[0]) in l)
+        indent = lines[parent_line].index("+--")
+        assert child_line > parent_line
+        assert lines[child_line].index("+--") > indent
+        # Threads, the hub's watchers and the suspended greenlets' stacks are there too.
+        assert "* Threads" in text and "MainThread" in text and "(CURRENT)" in text
+        assert "* Hub watchers" in text
+        assert "<timer due in 29." in text and repr(sleeper.switch) in text
+        assert "in parked" in text
+        assert "(current)" in text
+    finally:
+        sleeper.kill()
+        gate.open = True
+        gevent.joinall([first, parent, *children], timeout=5)
+    assert first.dead and parent.dead
+
+
+def test_format_run_info_options():
+    gate = _Gate()
+    glet = gevent.spawn(parked, gate)
+    try:
+        gevent.sleep(0.01)
+        terse = "\n".join(util.format_run_info(thread_stacks=False, greenlet_stacks=False))
+        assert repr(glet) in terse
+        assert "in parked" not in terse  # no running stacks
+        assert "Spawned at:" in terse  # spawning stacks are always there
+        limited = "\n".join(util.format_run_info(limit=1))
+        assert repr(glet) in limited
+    finally:
+        gate.open = True
+        glet.join(timeout=5)
+
+
+def test_print_run_info_writes_to_file():
+    out = io.StringIO()
+    util.print_run_info(file=out)
+    text = out.getvalue()
+    assert "* Threads" in text and "* Greenlets" in text
+    assert text.endswith("\n")
+
+
+def test_print_run_info_defaults_to_stderr(capsys):
+    util.print_run_info(thread_stacks=False)
+    assert "* Greenlets" in capsys.readouterr().err
+
+
+def test_run_info_shows_spawn_tree_locals():
+    gate = _Gate()
+
+    def owner():
+        gevent.getcurrent().spawn_tree_locals["request_id"] = "abc-123"
+        gate.wait()
+
+    glet = gevent.spawn(owner)
+    try:
+        gevent.sleep(0.01)
+        text = "\n".join(util.format_run_info())
+        assert "'request_id': 'abc-123'" in text
+    finally:
+        gate.open = True
+        glet.join(timeout=5)
+
+
+def test_greenlet_tree_current_tree():
+    gate = _Gate()
+    children: list = []
+    parent = gevent.spawn(spawner, gate, children)
+    try:
+        gevent.sleep(0.01)
+        tree = util.GreenletTree.current_tree()
+        assert tree.is_current_tree and tree.root
+        assert tree.greenlet.parent is None
+        assert tree.greenlet is greenlet.getcurrent() or tree.greenlet.gr_frame is None
+
+        def find(node, glet):
+            if node.greenlet is glet:
+                return node
+            for child in node.child_trees:
+                found = find(child, glet)
+                if found is not None:
+                    return found
+            return None
+
+        parent_node = find(tree, parent)
+        assert parent_node is not None and not parent_node.root
+        assert [c.greenlet for c in parent_node.child_trees] == children
+        assert find(tree, get_hub()) is not None
+        compact = str(tree)
+        assert repr(parent) in compact and "Spawned at" not in compact
+        detailed = tree.format()
+        assert "Spawned at:" in detailed and "Running:" in detailed
+        assert tree.format_lines(details=False) == compact.split("\n")
+        no_stacks = tree.format({"running_stacks": False})
+        assert "Running:" not in no_stacks and "Spawned at:" in no_stacks
+    finally:
+        gate.open = True
+        gevent.joinall([parent, *children], timeout=5)
+
+
+def test_greenlet_tree_add_child():
+    root = util.GreenletTree(greenlet.getcurrent())
+    child = util.GreenletTree(greenlet.greenlet(lambda: None))
+    root.add_child(child)
+    root.add_child(root)  # a tree is never its own child
+    assert root.child_trees == [child]
+
+
+def test_forest_has_one_tree_per_thread():
+    ready = threading.Event()
+    release = threading.Event()
+    box: dict = {}
+
+    def other_thread():
+        hub = get_hub()
+        glet = gevent.spawn(gevent.sleep, 30)
+        gevent.sleep(0)
+        box["glet"] = glet
+        box["root"] = greenlet.getcurrent()
+        ready.set()
+        release.wait(10)  # natively blocked: the tree stays still while we look
+        glet.kill()
+        hub.destroy(destroy_loop=True)
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    try:
+        assert ready.wait(10)
+        forest = util.GreenletTree.forest()
+        assert forest[0].is_current_tree
+        others = [t for t in forest if t.greenlet is box["root"]]
+        assert len(others) == 1 and not others[0].is_current_tree
+        text = "\n".join(others[0].format_lines())
+        assert repr(box["glet"]) in text
+        assert f"[thread {thread.ident:#x}]" in text
+        # The other thread's main greenlet is running (blocked natively): its stack shows.
+        assert "in other_thread" in text
+        run_info = "\n".join(util.format_run_info())
+        assert repr(box["glet"]) in run_info
+        assert run_info.count("---- Thread boundary") >= 2
+    finally:
+        release.set()
+        thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_finished_greenlet_is_marked():
+    glet = gevent.spawn(lambda: 42)
+    glet.join(timeout=5)
+    assert glet.dead
+    text = util.GreenletTree.current_tree().format(False)
+    assert f"{glet!r}; finished" in text
+
+
+# -- wrap_errors ---------------------------------------------------------------------------
+
+
+def test_wrap_errors():
+    def divide(a, b):
+        return a / b
+
+    safe = util.wrap_errors(ZeroDivisionError, divide)
+    assert safe(6, 3) == 2
+    result = safe(1, 0)
+    assert isinstance(result, ZeroDivisionError)
+    with pytest.raises(TypeError):
+        safe(1, "x")
+    assert str(safe) == str(divide) and repr(safe) == repr(divide)
+    assert safe.__name__ == "divide"
+    both = util.wrap_errors((ZeroDivisionError, TypeError), divide)
+    assert isinstance(both(1, "x"), TypeError)
+    # As a greenlet's function: the error is its value, nothing is reported.
+    glet = gevent.spawn(safe, 1, 0)
+    assert isinstance(glet.get(timeout=5), ZeroDivisionError)
+    assert glet.successful()
+
+
+# -- clear_stack_frames --------------------------------------------------------------------
+
+
+def test_clear_stack_frames():
+    class Marker:
+        pass
+
+    def make():
+        marker = Marker()  # noqa: F841 (kept alive by the frame)
+        try:
+            raise ValueError
+        except ValueError:
+            return sys.exc_info()[2]
+
+    tb = make()
+    frame = tb.tb_next.tb_frame if tb.tb_next else tb.tb_frame
+    assert "marker" in frame.f_locals
+    util.clear_stack_frames(frame)
+    assert "marker" not in frame.f_locals
+    util.clear_stack_frames(sys._getframe())  # executing frames are skipped, not an error
+    util.clear_stack_frames(None)
+
+
+# -- assert_switches -----------------------------------------------------------------------
+
+
+def test_assert_switches_fails_without_switch():
+    with pytest.raises(AssertionError) as info:
+        with util.assert_switches():
+            pass
+    assert "To any greenlet in" in str(info.value)
+    assert greenlet.gettrace() is None
+
+
+def test_assert_switches_passes_when_switching():
+    with util.assert_switches():
+        gevent.sleep(0)
+    with util.assert_switches(max_blocking_time=1.0):
+        gevent.sleep(0.001)
+    assert greenlet.gettrace() is None
+
+
+def test_assert_switches_fast_body_passes_with_max():
+    with util.assert_switches(max_blocking_time=1.0):
+        pass
+
+
+def test_assert_switches_too_long_between_switches():
+    with pytest.raises(AssertionError) as info:
+        with util.assert_switches(max_blocking_time=0.01):
+            gevent.sleep(0)
+            time.sleep(0.05)
+            gevent.sleep(0)
+    message = str(info.value)
+    assert "max allowed 0.0100 seconds" in message
+    assert "To any greenlet in" in message
+
+
+def test_assert_switches_body_exception_propagates():
+    with pytest.raises(KeyError):
+        with util.assert_switches():
+            raise KeyError("x")
+    assert greenlet.gettrace() is None
+
+
+def test_assert_switches_hub_only():
+    def bounce(back):
+        while True:
+            time.sleep(0.06)
+            back = back.switch()
+
+    main = greenlet.getcurrent()
+    partner = greenlet.greenlet(bounce)
+
+    def body():
+        # Three stretches of ~0.06 s with direct greenlet switches in between, no hub.
+        time.sleep(0.06)
+        partner.switch(main)
+        time.sleep(0.06)
+
+    with util.assert_switches(max_blocking_time=0.15):
+        body()
+    partner.throw(greenlet.GreenletExit)
+    partner = greenlet.greenlet(bounce)
+    with pytest.raises(AssertionError) as info:
+        with util.assert_switches(max_blocking_time=0.15, hub_only=True):
+            body()
+    partner.throw(greenlet.GreenletExit)
+    assert "To the hub in" in str(info.value)
+
+
+def test_assert_switches_chains_and_restores_tracer():
+    seen = []
+
+    def outer_tracer(event, args):
+        seen.append(event)
+
+    greenlet.settrace(outer_tracer)
+    try:
+        with util.assert_switches():
+            gevent.sleep(0)
+        assert greenlet.gettrace() is outer_tracer
+        assert "switch" in seen
+    finally:
+        greenlet.settrace(None)
+
+
+def test_assert_switches_repr_and_attributes():
+    checker = util.assert_switches(0.5, True)
+    assert checker.max_blocking_time == 0.5 and checker.hub_only
+    assert "max_blocking_time=0.5" in repr(checker)
+
+
+# -- dump on a signal ----------------------------------------------------------------------
+
+
+def _raise_signal(signum, handled):
+    os.kill(os.getpid(), signum)
+    # The handler runs in the main thread at the next bytecode boundary; wait (bounded).
+    deadline = time.monotonic() + 5
+    while not handled() and time.monotonic() < deadline:
+        time.sleep(0.001)
+
+
+def test_register_dump_signal_to_stream():
+    gate = _Gate()
+    glet = gevent.spawn(parked, gate)
+    out = io.StringIO()
+    before = signal.getsignal(signal.SIGUSR1)
+    util.register_dump_signal(signal.SIGUSR1, file=out)
+    try:
+        gevent.sleep(0.01)
+        _raise_signal(signal.SIGUSR1, lambda: "* Hub watchers" in out.getvalue())
+        text = out.getvalue()
+        assert "received signal" in text
+        assert repr(glet) in text and "Spawned at:" in text
+    finally:
+        assert util.unregister_dump_signal(signal.SIGUSR1)
+        gate.open = True
+        glet.join(timeout=5)
+    assert signal.getsignal(signal.SIGUSR1) == before
+    assert not util.unregister_dump_signal(signal.SIGUSR1)
+
+
+def test_register_dump_signal_to_fd_and_chain(tmp_path):
+    chained = []
+    previous = signal.signal(signal.SIGUSR2, lambda signum, frame: chained.append(signum))
+    try:
+        path = tmp_path / "dump.txt"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+        try:
+            util.register_dump_signal(signal.SIGUSR2, file=fd, chain=True,
+                                      thread_stacks=False)
+            _raise_signal(signal.SIGUSR2, lambda: bool(chained))
+        finally:
+            util.unregister_dump_signal(signal.SIGUSR2)
+            os.close(fd)
+        assert "* Greenlets" in path.read_text()
+        assert chained == [signal.SIGUSR2]
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
+
+
+def test_register_dump_signal_rejects_bad_file():
+    with pytest.raises(TypeError):
+        util.register_dump_signal(signal.SIGUSR1, file=object())
+
+
+# -- the spawn tree stays bounded ----------------------------------------------------------
+
+
+def test_recursive_spawn_later_does_not_grow_memory():
+    generations = 3000
+    samples: dict[int, int] = {}
+    done = _Gate()
+
+    def step(n):
+        if n in (500, generations):
+            gc.collect()
+            samples[n] = tracemalloc.get_traced_memory()[0]
+        if n < generations:
+            gevent.spawn_later(0, step, n + 1)
+        else:
+            done.open = True
+
+    tracemalloc.start()
+    try:
+        gevent.spawn(step, 1)
+        done.wait(timeout=30)
+        assert done.open
+    finally:
+        tracemalloc.stop()
+    grown = samples[generations] - samples[500]
+    # Thousands of generations of spawn history would be hundreds of kB; allow noise only.
+    assert grown < 64 * 1024, f"memory grew by {grown} bytes over {generations - 500} spawns"
+    # And nothing of the chain survives.
+    gevent.sleep(0.01)
+    gc.collect()
+    alive = [o for o in gc.get_objects()
+             if isinstance(o, gevent.Greenlet) and getattr(o, "_run", None) is step]
+    assert len(alive) <= 1
