@@ -1,0 +1,203 @@
+"""Cooperative ``select()`` and ``poll()`` over sockets, pipes and anything with ``fileno()``.
+
+Both first ask the kernel without waiting; only if nothing is ready do they park the greenlet on
+io watchers for the fds involved (and a timer for the timeout), then ask the kernel again, so
+the answer is always the kernel's own (``POLLHUP``, ``POLLERR`` and friends included).
+"""
+
+from __future__ import annotations
+
+import select as __select__
+from time import monotonic as _monotonic
+
+from greenlet import getcurrent
+from greenlet import greenlet as _RawGreenlet
+
+from .hub import _get_hub_noargs as _get_hub
+
+__implements__ = ["select", "poll"]
+__extensions__: list[str] = []
+__imports__ = [
+    name
+    for name in dir(__select__)
+    if not name.startswith("__") and name not in __implements__
+]
+for _name in __imports__:
+    globals()[_name] = getattr(__select__, _name)
+del _name
+
+__all__ = ["select", "poll", "error"]
+
+_original_select = __select__.select
+_original_poll = __select__.poll
+error = __select__.error
+
+_POLLIN = __select__.POLLIN
+_POLLPRI = __select__.POLLPRI
+_POLLOUT = __select__.POLLOUT
+_READ_MASK = _POLLIN | _POLLPRI | getattr(__select__, "POLLRDNORM", 0) \
+    | getattr(__select__, "POLLRDBAND", 0)
+_WRITE_MASK = _POLLOUT | getattr(__select__, "POLLWRNORM", 0) | getattr(__select__, "POLLWRBAND", 0)
+_FD_SETSIZE = 1024
+
+
+def _fileno(obj) -> int:
+    if isinstance(obj, int):
+        fd = obj
+    else:
+        try:
+            method = obj.fileno
+        except AttributeError:
+            raise TypeError("argument must be an int, or have a fileno() method.") from None
+        fd = method()
+        if not isinstance(fd, int):
+            raise TypeError("fileno() returned a non-integer")
+    if fd < 0:
+        raise ValueError(f"file descriptor cannot be a negative integer ({fd})")
+    return fd
+
+
+def _wait_any(watchers, timeout) -> None:
+    """Park until one of the (unstarted) io *watchers* fires or *timeout* seconds pass."""
+    hub = _get_hub()
+    current = getcurrent()
+    timers = hub.loop._timers
+    entry = None
+    switch = current.switch
+    try:
+        for watcher in watchers:
+            watcher.start(switch)
+        if timeout is not None:
+            entry = timers.add(_monotonic() + timeout, switch, (), True)
+        _RawGreenlet.switch(hub)
+    finally:
+        for watcher in watchers:
+            watcher.stop()
+        if entry is not None:
+            timers.cancel(entry)
+
+
+def _select_now(rlist, wlist, xlist, fds) -> tuple:
+    if not fds or max(fds) < _FD_SETSIZE:
+        return _original_select(rlist, wlist, xlist, 0)
+    # select(2) cannot take fds past FD_SETSIZE: answer with poll(2) instead.
+    poller = _original_poll()
+    masks: dict[int, int] = {}
+    for objs, mask in ((rlist, _POLLIN), (wlist, _POLLOUT), (xlist, _POLLPRI)):
+        for obj in objs:
+            fd = _fileno(obj)
+            masks[fd] = masks.get(fd, 0) | mask
+    for fd, mask in masks.items():
+        poller.register(fd, mask)
+    ready = dict(poller.poll(0))
+    bad = __select__.POLLNVAL
+    for revents in ready.values():
+        if revents & bad:
+            raise OSError(9, "Bad file descriptor")
+    broken = __select__.POLLERR | __select__.POLLHUP
+    readable = [o for o in rlist if ready.get(_fileno(o), 0) & (_POLLIN | broken)]
+    writable = [o for o in wlist if ready.get(_fileno(o), 0) & (_POLLOUT | broken)]
+    exceptional = [o for o in xlist if ready.get(_fileno(o), 0) & _POLLPRI]
+    return readable, writable, exceptional
+
+
+def select(rlist, wlist, xlist, timeout=None):
+    """Wait until some of the objects are ready: like :func:`select.select`. A switch point.
+
+    Returns ``(readable, writable, exceptional)``, three lists of the given objects; all empty
+    if *timeout* seconds passed. Works past ``FD_SETSIZE`` file descriptors.
+    """
+    if timeout is not None:
+        try:
+            timeout = float(timeout)
+        except TypeError:
+            raise TypeError("timeout must be a float or None") from None
+        if timeout < 0:
+            raise ValueError("timeout must be non-negative")
+    rlist = list(rlist)
+    wlist = list(wlist)
+    xlist = list(xlist)
+    read_fds = [_fileno(o) for o in rlist]
+    write_fds = [_fileno(o) for o in wlist]
+    except_fds = [_fileno(o) for o in xlist]
+    fds = read_fds + write_fds + except_fds
+    result = _select_now(rlist, wlist, xlist, fds)
+    if result[0] or result[1] or result[2] or timeout == 0:
+        return result
+    if not fds:
+        from .hub import sleep
+
+        if timeout is None:
+            raise ValueError("select() with no file descriptors and no timeout would block "
+                             "forever")
+        sleep(timeout)
+        return [], [], []
+    loop = _get_hub().loop
+    watchers = [loop.io(fd, 1) for fd in set(read_fds) | set(except_fds)]
+    watchers += [loop.io(fd, 2) for fd in set(write_fds)]
+    deadline = None if timeout is None else _monotonic() + timeout
+    while True:
+        remaining = None if deadline is None else max(deadline - _monotonic(), 0.0)
+        _wait_any(watchers, remaining)
+        result = _select_now(rlist, wlist, xlist, fds)
+        if result[0] or result[1] or result[2]:
+            return result
+        if deadline is not None and _monotonic() >= deadline:
+            return result
+
+
+class poll:
+    """A cooperative :func:`select.poll` object: ``register``, ``modify``, ``unregister`` and
+    ``poll(timeout)`` in milliseconds (a switch point)."""
+
+    def __init__(self) -> None:
+        self._masks: dict[int, int] = {}
+        self._poll = _original_poll()
+
+    def register(self, fd, eventmask: int = _POLLIN | _POLLPRI | _POLLOUT) -> None:
+        fd = _fileno(fd)
+        self._poll.register(fd, eventmask)
+        self._masks[fd] = eventmask
+
+    def modify(self, fd, eventmask: int) -> None:
+        fd = _fileno(fd)
+        self._poll.modify(fd, eventmask)
+        self._masks[fd] = eventmask
+
+    def unregister(self, fd) -> None:
+        fd = _fileno(fd)
+        self._poll.unregister(fd)
+        del self._masks[fd]
+
+    def poll(self, timeout=None) -> list:
+        """Return ``[(fd, revents), ...]``; wait up to *timeout* ms (None or negative: no limit).
+        A switch point."""
+        if timeout is not None:
+            try:
+                timeout = float(timeout)
+            except TypeError:
+                raise TypeError("timeout must be an integer or None") from None
+            if timeout < 0:
+                timeout = None
+            else:
+                timeout = timeout / 1000.0
+        result = self._poll.poll(0)
+        if result or timeout == 0 or not self._masks:
+            if not result and not self._masks and timeout:
+                from .hub import sleep
+
+                sleep(timeout)
+            return result
+        loop = _get_hub().loop
+        watchers = []
+        for fd, mask in self._masks.items():
+            events = (1 if mask & _READ_MASK else 0) | (2 if mask & _WRITE_MASK else 0)
+            # Even a mask of 0 reports POLLHUP/POLLERR: watch for readability then.
+            watchers.append(loop.io(fd, events or 1))
+        deadline = None if timeout is None else _monotonic() + timeout
+        while True:
+            remaining = None if deadline is None else max(deadline - _monotonic(), 0.0)
+            _wait_any(watchers, remaining)
+            result = self._poll.poll(0)
+            if result or (deadline is not None and _monotonic() >= deadline):
+                return result
