@@ -43,6 +43,7 @@ _make_thread_handle = _gthread._make_thread_handle
 _ThreadHandle = _gthread._ThreadHandle
 _daemon_threads_allowed = _gthread.daemon_threads_allowed
 _set_name = _gthread.set_name
+stack_size = _gthread.stack_size
 
 
 def _forget_dummy(ident: int, dummy) -> None:
@@ -68,6 +69,14 @@ class _DummyThread(_stdlib_dummy):  # type: ignore[misc, valid-type]
         if glet.parent is None:
             return  # the root greenlet of an OS thread: the standard library's rules apply
         ident = self.ident
+        # 3.13+ ties a dummy's lifetime to a native thread-local, which every greenlet of this
+        # thread shares: each new dummy would evict the previous one from threading._active, and
+        # the last one would be deleted during interpreter shutdown. We track it ourselves.
+        info = getattr(__threading__, "_thread_local_info", None)
+        tracker = getattr(info, "_track_dummy_thread_ref", None)
+        if tracker is not None and getattr(tracker, "_dummy_thread", None) is self:
+            tracker._dummy_thread = None
+            del info._track_dummy_thread_ref
         # The callbacks hold the dummy weakly: a dead greenlet must not keep it alive.
         self_ref = weakref.ref(self)
 
@@ -98,7 +107,8 @@ __implements__ = [
     for name in (
         "_start_new_thread", "_start_joinable_thread", "_allocate_lock", "_LockType", "Lock",
         "_set_sentinel", "get_ident", "_CRLock", "_thread_shutdown", "_make_thread_handle",
-        "_ThreadHandle", "_daemon_threads_allowed", "_set_name", "local", "_DummyThread",
+        "_ThreadHandle", "_daemon_threads_allowed", "_set_name", "stack_size", "local",
+        "_DummyThread",
     )
     if name in vars(__threading__)
 ]

@@ -14,13 +14,17 @@ __all__ = ["direct_importers"]
 
 _IMMUTABLE = (int, float, str, bytes, bool, type(None), tuple, frozenset)
 
+# The standard library imports its own names among itself (``_socket`` -> ``socket``, ``reprlib``
+# takes ``get_ident`` at start-up): nobody can patch before those, so naming them is only noise.
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
+
 
 def direct_importers(target_name: str, originals: dict[str, Any],
                      exclude: tuple[str, ...] = ()) -> list[str]:
     """Names of loaded modules whose globals hold one of *originals* (``{name: object}``).
 
-    Modules in gevent, the target itself and *exclude* are skipped. Each entry reads
-    ``"module (name)"``.
+    Modules in gevent and the standard library, the target itself and *exclude* are skipped.
+    Each entry reads ``"module (name)"``.
     """
     wanted = {id(value): name for name, value in originals.items()
               if not isinstance(value, _IMMUTABLE)}
@@ -30,7 +34,8 @@ def direct_importers(target_name: str, originals: dict[str, Any],
     found = []
     for mod_name, module in list(sys.modules.items()):
         if module is None or mod_name in skip or mod_name == "gevent" \
-                or mod_name.startswith("gevent.") or mod_name == "__mp_main__":
+                or mod_name.startswith("gevent.") or mod_name == "__mp_main__" \
+                or mod_name.partition(".")[0] in _STDLIB:
             continue
         namespace = getattr(module, "__dict__", None)
         if not isinstance(namespace, dict):

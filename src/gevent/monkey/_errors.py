@@ -20,5 +20,6 @@ def queue_warning(message: str, pending: list[str] | None) -> None:
 
 
 def process_warnings(pending: list[str]) -> None:
+    # process_warnings <- patch_all <- the caller of patch_all
     for message in pending:
-        warnings.warn(message, MonkeyPatchWarning, stacklevel=4)
+        warnings.warn(message, MonkeyPatchWarning, stacklevel=3)

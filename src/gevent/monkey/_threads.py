@@ -18,16 +18,6 @@ from ._state import get_original, patch_item
 
 __all__ = ["patch_thread_modules"]
 
-# Standard library modules that took _thread/threading functions at interpreter start-up
-# (reprlib's get_ident, functools' RLock...): nobody can import gevent before them, so naming them
-# in a warning would only be noise.
-_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
-
-
-def _is_stdlib(name: str) -> bool:
-    return name.partition(".")[0] in _STDLIB
-
-
 def _native_threads_running(threading) -> list[str]:
     native_ident = get_original("_thread", "get_ident")()
     main = threading.main_thread()
@@ -93,9 +83,6 @@ def patch_thread_modules(patch_module: Callable[..., bool], threading: bool,
         if patch_module(threading_module, gthreading, _warnings=warnings):
             for name, value in extra:
                 patch_item(threading_module, name, value)
-            if "_thread_local_info" in vars(threading_module):
-                # 3.13+ tracks dummy threads through a thread-local: it must be greenlet-local.
-                patch_item(threading_module, "_thread_local_info", glocal.local())
             if Event:
                 _patch_event(threading_module)
             replaced.update({f"threading.{k}": v for k, v in before.items() if v is not None})
@@ -133,9 +120,7 @@ def _warn_about_early_state(threading, replaced: dict[str, Any],
             "native lock held across a greenlet switch blocks the whole thread. Patch earlier.",
             warnings,
         )
-    importers = [entry for entry in direct_importers(
-        "threading", replaced, exclude=("_thread", "_threading_local"))
-        if not _is_stdlib(entry.split(" ", 1)[0])]
+    importers = direct_importers("threading", replaced)
     if importers:
         queue_warning(
             "Modules imported threading/_thread names before monkey-patching and keep the "

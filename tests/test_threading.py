@@ -1,0 +1,59 @@
+"""gevent.threading: what patch_thread() rebinds in threading, checked against this Python.
+
+Behaviour under patching runs in fresh interpreters: tests/isolated/test_isolated_threads.py.
+"""
+
+from __future__ import annotations
+
+import _thread
+import threading
+
+import gevent
+import gevent.thread as gthread
+import gevent.threading as gthreading
+from gevent.local import local
+
+
+def test_implements_names_threading_has():
+    assert gthreading.__implements__, "nothing to patch?"
+    for name in gthreading.__implements__:
+        assert name in vars(threading), name
+        assert hasattr(gthreading, name), name
+    assert gthreading.__extensions__ == ["main_native_thread"]
+
+
+def test_every_thread_function_threading_copied_is_covered():
+    # Each threading global that *is* a _thread object we replace must be in __implements__
+    # (monkey also rebinds such globals generically, for Pythons newer than this code).
+    replaced = {id(getattr(_thread, n)): n for n in gthread.__implements__}
+    copied = sorted(name for name, value in vars(threading).items()
+                    if id(value) in replaced and name not in ("_thread",))
+    missing = [n for n in copied if n not in gthreading.__implements__]
+    assert not missing, missing
+
+
+def test_green_counterparts():
+    assert gthreading.get_ident is gthread.get_ident
+    assert gthreading._allocate_lock is gthread.allocate_lock
+    assert gthreading.Lock is gthread.LockType
+    assert gthreading._CRLock is gthread.RLock
+    assert gthreading.local is local
+    assert issubclass(gthreading._DummyThread, threading._DummyThread)
+
+
+def test_main_native_thread():
+    assert gthreading.main_native_thread() is threading.main_thread()
+
+
+def test_dummy_thread_is_forgotten_when_its_greenlet_ends():
+    # Build the dummy by hand (threading itself is not patched in this process).
+    box = []
+
+    def body():
+        box.append(gthreading._DummyThread())
+
+    glet = gevent.spawn(body)
+    glet.join()
+    dummy = box[0]
+    gevent.sleep(0)
+    assert threading._active.get(dummy.ident) is not dummy
