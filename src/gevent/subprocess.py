@@ -1,0 +1,542 @@
+"""Cooperative :mod:`subprocess`: the standard interface, where waiting is a switch point.
+
+:class:`Popen` takes every argument the running Python's ``subprocess.Popen`` takes (plus
+gevent's *threadpool*, ignored on POSIX). It is the standard library class with the waiting
+done differently:
+
+- the pipes to the child are ordinary :mod:`io` objects (``BufferedReader``, ``TextIOWrapper``
+  ...) over non-blocking descriptors, so reading and writing them are switch points;
+- ``wait()``, ``communicate()`` and everything built on them (``run``, ``call``,
+  ``check_output``...) wait on the loop's child watcher (a pidfd where the kernel has them:
+  no SIGCHLD handler, and no other code's children are ever reaped);
+- ``communicate()`` feeds and drains the pipes in greenlets; after a ``TimeoutExpired`` a
+  later call picks up where the first left off, as the standard one does.
+
+So ten ``sleep 0.5`` children started from ten greenlets finish together, in about 0.5 s.
+Starting the child (fork/exec) is the standard library's code and takes the usual few
+milliseconds without switching.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import os as _os
+import subprocess as __subprocess__
+import weakref as _weakref
+from subprocess import (  # noqa: F401  (re-exported unchanged)
+    DEVNULL,
+    PIPE,
+    STDOUT,
+    CalledProcessError,
+    CompletedProcess,
+    SubprocessError,
+    TimeoutExpired,
+    list2cmdline,
+)
+from time import monotonic as _monotonic
+from time import sleep as _native_sleep
+from typing import Any
+
+from ._core import _child
+from ._fileobject_posix import open_descriptor as _open_descriptor
+from ._linkable import AbstractLinkable as _AbstractLinkable
+from .greenlet import Greenlet as _Greenlet
+from .greenlet import joinall as _joinall
+from .greenlet import killall as _killall
+from .hub import _get_hub_noargs as _get_hub
+from .hub import get_hub_if_exists as _get_hub_if_exists
+from .hub import sleep as _sleep
+
+__implements__ = [
+    "Popen",
+    "call",
+    "check_call",
+    "check_output",
+    "run",
+    "getoutput",
+    "getstatusoutput",
+]
+__extensions__: list[str] = []
+#: Names this module re-exports from :mod:`subprocess` unchanged.
+__imports__ = [
+    "PIPE",
+    "STDOUT",
+    "DEVNULL",
+    "CalledProcessError",
+    "SubprocessError",
+    "TimeoutExpired",
+    "CompletedProcess",
+    "list2cmdline",
+]
+__all__ = __implements__ + __imports__
+
+# The real calls, bound before monkey patching can swap the os module's attributes.
+_waitpid = _os.waitpid
+_WNOHANG = _os.WNOHANG
+_reaped = _child.reaped
+
+# Popen as the standard library defines it, even if this module is imported after patching.
+_StdPopen = next(cls for cls in __subprocess__.Popen.__mro__ if cls.__module__ == "subprocess")
+
+#: How much one read in communicate() asks for.
+_CHUNK = 32768
+
+
+def _exitcode(status: int) -> int:
+    if _os.WIFSTOPPED(status):
+        return -_os.WSTOPSIG(status)
+    return _os.waitstatus_to_exitcode(status)
+
+
+class _ProcessExit(_AbstractLinkable):
+    """Ready once the process's exit status is known."""
+
+    __slots__ = ("done",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.done = False
+
+    def ready(self) -> bool:
+        return self.done
+
+
+def _on_child_exit(popen_ref, watcher) -> None:
+    popen = popen_ref()
+    if popen is None:
+        # The Popen was collected while the child ran; leave the status in the shared table
+        # for the standard library's _cleanup() to find through _internal_poll.
+        return
+    _reaped.pop(watcher.pid, None)
+    popen._watcher = None
+    popen._record_status(watcher.rstatus)
+
+
+class Popen(_StdPopen):
+    """Execute a child program in a new process; see :class:`subprocess.Popen`.
+
+    The pipes (``stdin``, ``stdout``, ``stderr``) cooperate, and so do :meth:`wait` and
+    :meth:`communicate`. *threadpool* is accepted for gevent compatibility and unused here.
+    """
+
+    def __init__(self, args, bufsize: int = -1, executable=None, stdin=None, stdout=None,
+                 stderr=None, preexec_fn=None, close_fds: bool = True, shell: bool = False,
+                 cwd=None, env=None, universal_newlines=None, startupinfo=None,
+                 creationflags: int = 0, restore_signals: bool = True,
+                 start_new_session: bool = False, pass_fds=(), *, user=None, group=None,
+                 extra_groups=None, encoding=None, errors=None, text=None, umask: int = -1,
+                 pipesize: int = -1, process_group=None, threadpool=None) -> None:
+        hub = _get_hub()
+        self._hub = hub
+        self._watcher = None
+        self._exit = _ProcessExit()
+        self._communicating_greenlets: list | None = None
+        self._communication_errors: list = []
+        self._stdout_chunks: list | None = None
+        self._stderr_chunks: list | None = None
+        # We make the pipes, so that our ends are cooperative: the standard library sees
+        # plain descriptors for the child's ends.
+        made: list[int] = []
+        child_in, child_out, child_err = stdin, stdout, stderr
+        parent_in = parent_out = parent_err = -1
+        extra: dict[str, Any] = {}
+        if process_group is not None:
+            extra["process_group"] = process_group
+        try:
+            if _is_pipe(stdin):
+                child_in, parent_in = _os.pipe()
+                made += (child_in, parent_in)
+            if _is_pipe(stdout):
+                parent_out, child_out = _os.pipe()
+                made += (parent_out, child_out)
+            if _is_pipe(stderr):
+                parent_err, child_err = _os.pipe()
+                made += (parent_err, child_err)
+            if isinstance(pipesize, int) and pipesize > 0:
+                _set_pipe_sizes(pipesize, parent_in, child_out, child_err, made)
+            super().__init__(
+                args, bufsize, executable, child_in, child_out, child_err, preexec_fn,
+                close_fds, shell, cwd, env, universal_newlines, startupinfo, creationflags,
+                restore_signals, start_new_session, pass_fds, user=user, group=group,
+                extra_groups=extra_groups, encoding=encoding, errors=errors, text=text,
+                umask=umask, pipesize=pipesize, **extra)
+        except BaseException:
+            for fd in made:
+                try:
+                    _os.close(fd)
+                except OSError:
+                    pass  # already closed by the failed start
+            raise
+        for fd in (child_in, child_out, child_err):
+            if fd in made:
+                _os.close(fd)
+        self._wrap_pipes(bufsize, parent_in, parent_out, parent_err)
+        self._start_watching(hub)
+
+    def _wrap_pipes(self, bufsize, parent_in: int, parent_out: int, parent_err: int) -> None:
+        text = bool(self.text_mode)
+        encoding = self.encoding if text else None
+        errors = self.errors if text else None
+        line_buffering = False
+        if bufsize is None:
+            bufsize = -1
+        if text and bufsize == 1:
+            # Text streams do the line buffering; the binary layer gets the default size.
+            line_buffering = True
+            bufsize = -1
+        if parent_in != -1:
+            self.stdin = _open_descriptor(parent_in, "w" if text else "wb", bufsize,
+                                          encoding=encoding, errors=errors,
+                                          line_buffering=line_buffering, write_through=True)
+        if parent_out != -1:
+            self.stdout = _open_descriptor(parent_out, "r" if text else "rb", bufsize,
+                                           encoding=encoding, errors=errors)
+        if parent_err != -1:
+            self.stderr = _open_descriptor(parent_err, "r" if text else "rb", bufsize,
+                                           encoding=encoding, errors=errors)
+
+    def _start_watching(self, hub) -> None:
+        if self.returncode is not None:
+            self._exit.done = True
+            return
+        # A status recorded under this pid belongs to an earlier process that had the number.
+        _reaped.pop(self.pid, None)
+        watcher = self._watcher = hub.loop.child(self.pid)
+        # A weak reference: a running child must not keep its Popen alive (the standard
+        # library's __del__ / _cleanup() bookkeeping relies on collecting it).
+        watcher.start(_on_child_exit, _weakref.ref(self), watcher)
+
+    # -- exit status ----------------------------------------------------------------------
+
+    def _record_status(self, status: int) -> None:
+        if self.returncode is None:
+            self.returncode = _exitcode(status)
+        self._exit.done = True
+        self._exit._check_and_notify()
+
+    def _internal_poll(self, _deadstate=None, _waitpid=_waitpid, _WNOHANG=_WNOHANG,
+                       _ECHILD=_errno.ECHILD, _reaped=_reaped):
+        # Called by poll(), send_signal(), __del__ and the standard library's _cleanup():
+        # never switches, and uses only its arguments (it may run at interpreter shutdown).
+        if self.returncode is not None:
+            return self.returncode
+        status = _reaped.pop(self.pid, None)  # reaped by a watcher in another thread
+        if status is None:
+            if not self._waitpid_lock.acquire(False):
+                return None  # another thread is in waitpid for this child
+            try:
+                if self.returncode is not None:
+                    return self.returncode
+                try:
+                    rpid, status = _waitpid(self.pid, _WNOHANG)
+                except OSError as exc:
+                    status = self._status_reaped_elsewhere(_reaped)
+                    if status is None:
+                        if _deadstate is not None:
+                            self.returncode = _deadstate
+                        elif exc.errno == _ECHILD:
+                            # SIGCHLD ignored, or someone else reaped it: the status is lost.
+                            self.returncode = 0
+                        else:
+                            return None
+                        self._forget_watcher(None)
+                        self._exit.done = True
+                        self._exit._check_and_notify()
+                        return self.returncode
+                else:
+                    if rpid == 0:
+                        return None
+                    self._forget_watcher(status)
+            finally:
+                self._waitpid_lock.release()
+        self._record_status(status)
+        return self.returncode
+
+    def _status_reaped_elsewhere(self, reaped_table):
+        """After ECHILD: a watcher in another thread may be recording the status right now."""
+        status = reaped_table.pop(self.pid, None)
+        if status is None and self._hub is not _get_hub_if_exists() and self._watcher:
+            for _ in range(20):
+                _native_sleep(0.0005)
+                status = reaped_table.pop(self.pid, None)
+                if status is not None:
+                    break
+        return status
+
+    def _forget_watcher(self, status: int | None) -> None:
+        """We reaped the child ourselves: the watcher has nothing left to see."""
+        watcher = self._watcher
+        if watcher is None:
+            return
+        if self._hub is _get_hub_if_exists():
+            self._watcher = None
+            watcher.stop()
+        elif status is not None:
+            # Its loop runs in another thread: let it find the status when it looks.
+            _reaped[self.pid] = status
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for the child to exit and return :attr:`returncode`. A switch point.
+
+        Raises :exc:`TimeoutExpired` if it is still running after *timeout* seconds.
+        """
+        if self.returncode is not None:
+            return self.returncode
+        deadline = None if timeout is None else _monotonic() + timeout
+        if self._watcher is not None and self._hub is _get_hub_if_exists():
+            exit_ = self._exit
+            while not exit_.done:
+                remaining = None if deadline is None else deadline - _monotonic()
+                if remaining is not None and remaining <= 0:
+                    break
+                exit_._wait_core(remaining)
+        else:
+            # The watcher belongs to another thread's loop: poll, sleeping cooperatively here.
+            delay = 0.0005
+            while self.poll() is None:
+                remaining = None if deadline is None else deadline - _monotonic()
+                if remaining is not None and remaining <= 0:
+                    break
+                _sleep(delay if remaining is None else min(delay, remaining))
+                delay = min(delay * 2, 0.05)
+        if self.returncode is None and self.poll() is None:
+            raise TimeoutExpired(self.args, timeout)
+        return self.returncode
+
+    def _wait(self, timeout):
+        return self.wait(timeout)
+
+    def rawlink(self, callback) -> None:
+        """Call ``callback(self)`` in the hub once the child has exited (gevent extension)."""
+        self._exit.rawlink(lambda _exit: callback(self))
+
+    # -- communicate ----------------------------------------------------------------------
+
+    def communicate(self, input=None, timeout: float | None = None) -> tuple[Any, Any]:
+        """Send *input* to stdin, read stdout and stderr to EOF, wait for the exit.
+        A switch point.
+
+        Returns ``(stdout, stderr)`` (None for a stream that is not a pipe). After *timeout*
+        seconds raises :exc:`TimeoutExpired` carrying the output so far; calling again goes on
+        where this call stopped.
+        """
+        if self._communication_started and input:
+            raise ValueError("Cannot send input after starting communication")
+        deadline = None if timeout is None else _monotonic() + timeout
+        glets = self._communicating_greenlets
+        if glets is None:
+            self._communication_started = True
+            glets = self._communicating_greenlets = self._start_communicating(input)
+        if glets:
+            remaining = None if deadline is None else max(deadline - _monotonic(), 0)
+            done = _joinall(glets, timeout=remaining)
+            if len(done) < len(glets):
+                raise TimeoutExpired(self.args, timeout,
+                                     output=_joined(self._stdout_chunks),
+                                     stderr=_joined(self._stderr_chunks))
+            self._communicating_greenlets = []
+            if self._communication_errors:
+                error = self._communication_errors.pop(0)
+                self._communication_errors.clear()
+                raise error
+        try:
+            self.wait(None if deadline is None else max(deadline - _monotonic(), 0))
+        except TimeoutExpired:
+            raise TimeoutExpired(self.args, timeout) from None
+        return (self._result(self.stdout, self._stdout_chunks),
+                self._result(self.stderr, self._stderr_chunks))
+
+    def _start_communicating(self, input) -> list:
+        glets = []
+        if self.stdin:
+            if input:
+                glets.append(_Greenlet.spawn(self._feed_stdin, input))
+            else:
+                self._close_stdin()
+        if self.stdout:
+            self._stdout_chunks = []
+            glets.append(_Greenlet.spawn(self._drain, self.stdout, self._stdout_chunks))
+        if self.stderr:
+            self._stderr_chunks = []
+            glets.append(_Greenlet.spawn(self._drain, self.stderr, self._stderr_chunks))
+        return glets
+
+    def _close_stdin(self) -> None:
+        try:
+            self.stdin.close()
+        except BrokenPipeError:
+            pass  # the child stopped reading: what it did not read is lost, as with stdlib
+        except OSError as exc:
+            if exc.errno != _errno.EINVAL or self.poll() is None:
+                raise
+
+    def _feed_stdin(self, input) -> None:
+        stdin = self.stdin
+        try:
+            if self.text_mode:
+                data = input.encode(stdin.encoding, stdin.errors)
+                stdin.buffer.write(data)
+            else:
+                stdin.write(input)
+            self._close_stdin()
+        except BrokenPipeError:
+            self._close_stdin()
+        except OSError as exc:
+            if exc.errno == _errno.EINVAL and self.poll() is not None:
+                self._close_stdin()
+            else:
+                self._communication_errors.append(exc)
+        except Exception as exc:  # noqa: BLE001  re-raised by communicate() in the caller
+            self._communication_errors.append(exc)
+
+    def _drain(self, stream, chunks: list) -> None:
+        binary = getattr(stream, "buffer", stream)
+        read = getattr(binary, "read1", None) or binary.read
+        try:
+            while True:
+                data = read(_CHUNK)
+                if not data:
+                    break
+                chunks.append(data)
+            stream.close()
+        except Exception as exc:  # noqa: BLE001  re-raised by communicate() in the caller
+            self._communication_errors.append(exc)
+
+    def _result(self, stream, chunks):
+        if chunks is None:
+            return None
+        data = b"".join(chunks)
+        if self.text_mode:
+            data = data.decode(stream.encoding, stream.errors)
+            data = data.replace("\r\n", "\n").replace("\r", "\n")
+        return data
+
+    def _stop_communicating(self) -> None:
+        glets = self._communicating_greenlets
+        if glets:
+            self._communicating_greenlets = []
+            _killall(glets, block=True)
+
+    def __exit__(self, exc_type, value, traceback):
+        # Readers still parked on the pipes (after a timeout) must go before the pipes close.
+        self._stop_communicating()
+        return super().__exit__(exc_type, value, traceback)
+
+
+def _is_pipe(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value == PIPE
+
+
+def _joined(chunks):
+    return b"".join(chunks) if chunks else None
+
+
+def _set_pipe_sizes(pipesize: int, *fds_and_made) -> None:
+    *fds, made = fds_and_made
+    try:
+        import fcntl
+    except ImportError:
+        return
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setsize is None:
+        return
+    for fd in fds:
+        if fd in made:
+            fcntl.fcntl(fd, setsize, pipesize)
+
+
+# -- the convenience functions -------------------------------------------------------------
+
+def call(*popenargs, timeout: float | None = None, **kwargs) -> int:
+    """Run a command, wait for it, return its exit code. A switch point.
+
+    *timeout* kills the child and raises :exc:`TimeoutExpired`.
+    """
+    with Popen(*popenargs, **kwargs) as process:
+        try:
+            return process.wait(timeout=timeout)
+        except BaseException:
+            process.kill()
+            raise
+
+
+def check_call(*popenargs, **kwargs) -> int:
+    """Like :func:`call`, raising :exc:`CalledProcessError` for a non-zero exit code."""
+    retcode = call(*popenargs, **kwargs)
+    if retcode:
+        cmd = kwargs.get("args")
+        if cmd is None:
+            cmd = popenargs[0]
+        raise CalledProcessError(retcode, cmd)
+    return 0
+
+
+def check_output(*popenargs, timeout: float | None = None, **kwargs):
+    """Run a command and return its standard output. A switch point.
+
+    Raises :exc:`CalledProcessError` for a non-zero exit code, :exc:`TimeoutExpired` after
+    *timeout* seconds.
+    """
+    for name in ("stdout", "check"):
+        if name in kwargs:
+            raise ValueError(f"{name} argument not allowed, it will be overridden.")
+    if "input" in kwargs and kwargs["input"] is None:
+        # input=None has always meant "an empty stdin" here, not "inherit stdin".
+        text = kwargs.get("universal_newlines") or kwargs.get("text") or \
+            kwargs.get("encoding") or kwargs.get("errors")
+        kwargs["input"] = "" if text else b""
+    return run(*popenargs, stdout=PIPE, timeout=timeout, check=True, **kwargs).stdout
+
+
+def run(*popenargs, input=None, capture_output: bool = False, timeout: float | None = None,
+        check: bool = False, **kwargs) -> CompletedProcess:
+    """Run a command, wait for it, return a :class:`CompletedProcess`. A switch point.
+
+    As :func:`subprocess.run`: *input* goes to stdin, *capture_output* pipes stdout and
+    stderr, *timeout* kills the child and raises :exc:`TimeoutExpired`, *check* raises
+    :exc:`CalledProcessError` for a non-zero exit code.
+    """
+    if input is not None:
+        if kwargs.get("stdin") is not None:
+            raise ValueError("stdin and input arguments may not both be used.")
+        kwargs["stdin"] = PIPE
+    if capture_output:
+        if kwargs.get("stdout") is not None or kwargs.get("stderr") is not None:
+            raise ValueError("stdout and stderr arguments may not be used with capture_output.")
+        kwargs["stdout"] = PIPE
+        kwargs["stderr"] = PIPE
+    with Popen(*popenargs, **kwargs) as process:
+        try:
+            stdout, stderr = process.communicate(input, timeout=timeout)
+        except TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+        except BaseException:
+            process.kill()
+            raise
+        retcode = process.poll()
+        if check and retcode:
+            raise CalledProcessError(retcode, process.args, output=stdout, stderr=stderr)
+    return CompletedProcess(process.args, retcode, stdout, stderr)
+
+
+def getstatusoutput(cmd, *, encoding: str | None = None,
+                    errors: str | None = None) -> tuple[int, str]:
+    """Run *cmd* in a shell; return ``(exitcode, output)`` with stderr merged into the output
+    and one trailing newline removed. A switch point."""
+    try:
+        data = check_output(cmd, shell=True, text=True, stderr=STDOUT, encoding=encoding,
+                            errors=errors)
+        exitcode = 0
+    except CalledProcessError as exc:
+        data = exc.output
+        exitcode = exc.returncode
+    if data[-1:] == "\n":
+        data = data[:-1]
+    return exitcode, data
+
+
+def getoutput(cmd, *, encoding: str | None = None, errors: str | None = None) -> str:
+    """Run *cmd* in a shell and return its output (see :func:`getstatusoutput`)."""
+    return getstatusoutput(cmd, encoding=encoding, errors=errors)[1]
