@@ -1,0 +1,690 @@
+"""Queues for greenlets, with the interface of the standard library's :mod:`queue`.
+
+:class:`Queue` (also ``JoinableQueue``), :class:`SimpleQueue`, :class:`PriorityQueue`,
+:class:`LifoQueue`, :class:`UnboundQueue` and the unbuffered :class:`Channel`. Blocked getters
+and putters are served in FIFO order: a ``put`` hands its item straight to the longest-waiting
+getter, and a ``get`` from a full queue takes in the item of the longest-waiting putter. Items
+may be put from another thread to wake a getter in this one.
+
+``shutdown()`` works as in Python 3.13's :mod:`queue`, on every Python version. Iterating a
+queue gets items until one of them is ``StopIteration``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from _queue import Empty
+from collections import deque
+from collections.abc import Iterable
+from functools import partial
+from queue import Full
+from types import GenericAlias
+from typing import Generic, TypeVar
+
+from greenlet import getcurrent
+
+from ._semaphore import (
+    _TIMED_OUT,
+    _WATCH,
+    _blocking_error,
+    _cancel_wake,
+    _Marker,
+    _park,
+    _queue_wake,
+)
+from .event import Event
+from .hub import _get_hub_noargs as get_hub
+from .hub import _threadlocal
+
+try:
+    from queue import ShutDown  # type: ignore[attr-defined]
+except ImportError:  # Python < 3.13
+
+    class ShutDown(Exception):  # type: ignore[no-redef]
+        """Raised by ``put``/``get`` on a queue that was shut down."""
+
+
+__all__ = [
+    "Queue",
+    "PriorityQueue",
+    "LifoQueue",
+    "SimpleQueue",
+    "JoinableQueue",
+    "Channel",
+    "Empty",
+    "Full",
+    "ShutDown",
+]
+
+__implements__ = ["Queue", "PriorityQueue", "LifoQueue", "SimpleQueue"]
+__extensions__ = ["JoinableQueue", "Channel", "ShutDown"]
+
+T = TypeVar("T")
+
+#: The wake value that tells a blocked getter or putter the queue was shut down.
+_SHUT_DOWN = _Marker("shut down")
+_EMPTY = _Marker("empty")
+_PUT_DONE = _Marker("put done")
+
+
+def _current_hub_and_switch():
+    current = getcurrent()
+    hub = _threadlocal.hub
+    if hub is None:
+        hub = get_hub()
+    if current is hub:
+        raise _blocking_error()
+    return hub, current.switch
+
+
+def _leave(waiters: deque, rec: list):
+    """A waiter leaves (timeout, kill). Returns (still_queued, value it was handed)."""
+    if rec[0] is not None:
+        try:
+            waiters.remove(rec)
+            return True, None
+        except ValueError:
+            pass  # popped by a waker in another thread a moment ago
+    return False, _cancel_wake(rec)
+
+
+class SimpleQueue(Generic[T]):
+    """A FIFO queue, unbounded unless *maxsize* is a positive number.
+
+    *items* fill it initially. ``maxsize`` may be changed at any time.
+    """
+
+    __class_getitem__ = classmethod(GenericAlias)
+
+    _joinable = False
+
+    def __init__(self, maxsize: int | None = None, items: Iterable[T] = (),
+                 _warn_on_deprecation: bool = True) -> None:
+        if maxsize is not None and maxsize <= 0:
+            maxsize = None
+        self._maxsize: int | None = maxsize
+        self.getters: deque = deque()
+        self.putters: deque = deque()
+        self.hub = None
+        self.is_shutdown = False
+        #: True while ``put`` needs no more than an append: unbounded, no getter waiting,
+        #: not shut down. Kept current by the slow paths.
+        self._fast = maxsize is None
+        #: True while no getter waits and the queue is not shut down.
+        self._plain = True
+        self._init(maxsize, items)
+
+    # -- storage (subclasses replace these) -----------------------------------------------
+
+    def _create_queue(self, items: Iterable = ()):
+        return deque(items)
+
+    def _init(self, maxsize, items: Iterable = ()) -> None:
+        self.queue = self._create_queue(items)
+        self._bind()
+
+    def _bind(self) -> None:
+        queue = self.queue
+        self._append = queue.append
+        self._pop = queue.popleft
+        self._respect_overrides()
+
+    def _respect_overrides(self) -> None:
+        # A subclass that overrides the documented hooks gets them called.
+        cls = type(self)
+        if cls._put is not SimpleQueue._put:
+            self._append = self._put
+        if cls._get is not SimpleQueue._get:
+            self._pop = self._get
+
+    def _update_fast(self) -> None:
+        self._plain = plain = not self.getters and not self.is_shutdown
+        self._fast = plain and self._maxsize is None
+
+    def _put(self, item) -> None:
+        self._append(item)
+
+    def _get(self):
+        return self._pop()
+
+    def _peek(self):
+        return self.queue[0]
+
+    def _qsize(self) -> int:
+        return len(self.queue)
+
+    def _push_back(self, item) -> None:
+        """Undo a ``_get``: the item goes back where it came from."""
+        self.queue.appendleft(item)
+
+    # -- introspection --------------------------------------------------------------------
+
+    def copy(self):
+        """A new queue of the same class, maxsize and items (no waiters)."""
+        return type(self)(self._maxsize, self.queue)
+
+    def _format(self) -> str:
+        result = []
+        if self._maxsize is not None:
+            result.append(f"maxsize={self._maxsize!r}")
+        if getattr(self, "queue", None):
+            result.append(f"queue={self.queue!r}")
+        if self.getters:
+            result.append(f"getters[{len(self.getters)}]")
+        if self.putters:
+            result.append(f"putters[{len(self.putters)}]")
+        return " ".join(result)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} at {id(self):#x} {self._format()}>"
+
+    def __str__(self) -> str:
+        return f"<{type(self).__name__} {self._format()}>"
+
+    def qsize(self) -> int:
+        """How many items are in the queue now."""
+        return len(self.queue)
+
+    def __len__(self) -> int:
+        return len(self.queue)
+
+    def __bool__(self) -> bool:
+        # A queue is always true, even when empty (gevent's long-standing behaviour).
+        return True
+
+    def empty(self) -> bool:
+        """True if the queue holds no items."""
+        return not self.queue
+
+    def full(self) -> bool:
+        """True if a ``put`` would block."""
+        maxsize = self._maxsize
+        return maxsize is not None and len(self.queue) >= maxsize
+
+    @property
+    def maxsize(self) -> int | None:
+        """The most items the queue holds (None: unbounded). Assigning it wakes putters."""
+        return self._maxsize
+
+    @maxsize.setter
+    def maxsize(self, value: int | None) -> None:
+        if value is not None and value <= 0:
+            value = None
+        self._maxsize = value
+        self._update_fast()
+        if self.putters:
+            self._take_from_putters()
+
+    # -- putting --------------------------------------------------------------------------
+
+    def put(self, item: T, block: bool = True, timeout: float | None = None) -> None:
+        """Put *item* in the queue. A switch point while the queue is full.
+
+        With *block* false, or once *timeout* seconds pass, raises :class:`Full` instead of
+        waiting. Raises :class:`ShutDown` after ``shutdown()``.
+        """
+        if self._fast:
+            self._append(item)
+            return
+        if self._plain and len(self.queue) < self._maxsize:  # bounded, with room
+            self._append(item)
+            return
+        self._put_slow(item, block, timeout)
+
+    def _put_slow(self, item, block: bool, timeout: float | None) -> None:
+        if self.is_shutdown:
+            raise ShutDown
+        if self._joinable:
+            self.unfinished_tasks += 1
+        getters = self.getters
+        if getters and self._hand_to_getter(item):
+            return
+        maxsize = self._maxsize
+        if maxsize is None or len(self.queue) < maxsize:
+            self._append(item)
+            return
+        if not block:
+            self._undo_task()
+            raise Full
+        self._wait_put(item, timeout)
+
+    def put_nowait(self, item: T) -> None:
+        """``put(item, block=False)``."""
+        self.put(item, False)
+
+    def _undo_task(self) -> None:
+        if self._joinable:
+            self.unfinished_tasks -= 1
+            if not self.unfinished_tasks:
+                self._cond.set()
+
+    def _hand_to_getter(self, item) -> bool:
+        """Give *item* to the first waiting getter (peekers ahead of it see it too)."""
+        getters = self.getters
+        current_hub = _threadlocal.hub
+        while getters:
+            try:
+                rec = getters.popleft()
+            except IndexError:
+                break
+            kind = rec[2]
+            if rec[1] is current_hub:  # _queue_wake, inlined: the hot path
+                entry = [rec[0], (item,)]
+                rec[0] = None
+                current_hub.loop._ready.append(entry)
+                rec[2] = entry
+            else:
+                _queue_wake(rec, item, current_hub)
+            if kind is not _WATCH:
+                if not getters:
+                    self._update_fast()
+                return True
+        self._update_fast()
+        return False
+
+    def _wait_put(self, item, timeout: float | None) -> None:
+        hub, switch = _current_hub_and_switch()
+        rec = [switch, hub, None, item]
+        putters = self.putters
+        putters.append(rec)
+        if self.putters and not self.full():  # room made by another thread meanwhile
+            self._take_from_putters()
+        try:
+            result = _park(hub, switch, timeout)
+        except BaseException:
+            queued, _ = _leave(putters, rec)
+            if queued:
+                self._undo_task()
+            raise
+        if result is _TIMED_OUT:
+            queued, result = _leave(putters, rec)
+            if queued:
+                self._undo_task()
+                raise Full
+        if result is _SHUT_DOWN:
+            raise ShutDown
+
+    def _take_from_putters(self) -> None:
+        """Move the items of waiting putters into the queue while there is room."""
+        putters = self.putters
+        current_hub = _threadlocal.hub
+        while putters:
+            maxsize = self._maxsize
+            if maxsize is not None and len(self.queue) >= maxsize:
+                break
+            try:
+                rec = putters.popleft()
+            except IndexError:
+                break
+            item = rec[3]
+            if not (self.getters and self._hand_to_getter(item)):
+                self._append(item)
+            _queue_wake(rec, _PUT_DONE, current_hub)
+
+    # -- getting --------------------------------------------------------------------------
+
+    def get(self, block: bool = True, timeout: float | None = None) -> T:
+        """Remove and return the first item. A switch point while the queue is empty.
+
+        With *block* false, or once *timeout* seconds pass, raises :class:`Empty` instead of
+        waiting. After ``shutdown()`` raises :class:`ShutDown` once the queue is empty.
+        """
+        try:
+            item = self._pop()
+        except IndexError:
+            item = _EMPTY
+        if item is _EMPTY:
+            if self.is_shutdown:
+                raise ShutDown
+            if not block:
+                raise Empty
+            return self._wait_get(timeout, None)
+        if self.putters:
+            self._take_from_putters()
+        return item
+
+    def get_nowait(self) -> T:
+        """``get(block=False)``."""
+        return self.get(False)
+
+    def peek(self, block: bool = True, timeout: float | None = None) -> T:
+        """Return the first item without removing it. A switch point while empty.
+
+        Raises :class:`Empty` like ``get``.
+        """
+        if self.queue:
+            return self._peek()
+        if self.is_shutdown:
+            raise ShutDown
+        if not block:
+            raise Empty
+        return self._wait_get(timeout, _WATCH)
+
+    def peek_nowait(self) -> T:
+        """``peek(block=False)``."""
+        return self.peek(False)
+
+    def _wait_get(self, timeout: float | None, kind):
+        hub, switch = _current_hub_and_switch()
+        rec = [switch, hub, kind]
+        getters = self.getters
+        self._fast = self._plain = False
+        getters.append(rec)
+        if self.queue:  # put by another thread between the check and the append
+            self._feed_getters()
+        try:
+            result = _park(hub, switch, timeout)
+        except BaseException:
+            queued, item = _leave(getters, rec)
+            if queued:
+                self._update_fast()
+            elif kind is None and item is not _SHUT_DOWN:
+                # Handed an item but leaving: it goes back to the front for the next getter.
+                self._push_back(item)
+                self._feed_getters()
+            raise
+        if result is _TIMED_OUT:
+            queued, result = _leave(getters, rec)
+            if queued:
+                self._update_fast()
+                raise Empty
+        if result is _SHUT_DOWN:
+            raise ShutDown
+        return result
+
+    def _feed_getters(self) -> None:
+        while self.getters and self.queue:
+            item = self._pop()
+            if not self._hand_to_getter(item):
+                self._push_back(item)
+                break
+        if self.putters:
+            self._take_from_putters()
+
+    # -- iteration ------------------------------------------------------------------------
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> T:
+        """The next item; ends the iteration at an item that is ``StopIteration``."""
+        result = self.get()
+        if result is StopIteration:
+            raise result
+        return result
+
+    next = __next__
+
+    # -- shutting down --------------------------------------------------------------------
+
+    def shutdown(self, immediate: bool = False) -> None:
+        """Shut the queue down: ``put`` raises :class:`ShutDown` from now on, and ``get``
+        does once the queue is empty (at once with *immediate*, which drops the items and,
+        on a joinable queue, marks each of them done). Blocked callers are woken to raise.
+        """
+        self.is_shutdown = True
+        self._fast = self._plain = False
+        if immediate:
+            while self.queue:
+                self._pop()
+                if self._joinable and self.unfinished_tasks > 0:
+                    self.unfinished_tasks -= 1
+            if self._joinable and not self.unfinished_tasks:
+                self._cond.set()
+        current_hub = _threadlocal.hub
+        for waiters in (self.getters, self.putters):
+            while waiters:
+                try:
+                    rec = waiters.popleft()
+                except IndexError:
+                    break
+                if waiters is self.putters and self._joinable:
+                    self.unfinished_tasks -= 1
+                _queue_wake(rec, _SHUT_DOWN, current_hub)
+        if self._joinable and not self.unfinished_tasks:
+            self._cond.set()
+
+
+class Queue(SimpleQueue[T]):
+    """A FIFO queue that also tracks unfinished tasks: ``task_done()`` and ``join()``.
+
+    *unfinished_tasks* defaults to the number of initial *items*. ``JoinableQueue`` is this
+    class.
+    """
+
+    _joinable = True
+
+    def __init__(self, maxsize: int | None = None, items: Iterable[T] = (),
+                 unfinished_tasks: int | None = None) -> None:
+        SimpleQueue.__init__(self, maxsize, items)
+        self._cond = Event()
+        if unfinished_tasks is not None:
+            self.unfinished_tasks = unfinished_tasks
+        else:
+            self.unfinished_tasks = len(self.queue)
+        if not self.unfinished_tasks:
+            self._cond.set()
+
+    def copy(self):
+        return type(self)(self._maxsize, self.queue, self.unfinished_tasks)
+
+    def put(self, item: T, block: bool = True, timeout: float | None = None) -> None:
+        """Put *item* in the queue (one more unfinished task). A switch point while full.
+
+        With *block* false, or once *timeout* seconds pass, raises :class:`Full` instead of
+        waiting. Raises :class:`ShutDown` after ``shutdown()``.
+        """
+        if self._fast:
+            self.unfinished_tasks += 1
+            self._append(item)
+            return
+        if self._plain and len(self.queue) < self._maxsize:  # bounded, with room
+            self.unfinished_tasks += 1
+            self._append(item)
+            return
+        self._put_slow(item, block, timeout)
+
+    def _format(self) -> str:
+        result = SimpleQueue._format(self)
+        if self.unfinished_tasks:
+            result += f" tasks={self.unfinished_tasks}"
+        return result
+
+    def task_done(self) -> None:
+        """Mark one item got earlier as processed; ``join()`` returns when none is left.
+
+        Raises ValueError if called more often than items were put.
+        """
+        if self.unfinished_tasks <= 0:
+            raise ValueError("task_done() called too many times")
+        self.unfinished_tasks -= 1
+        if self.unfinished_tasks == 0:
+            self._cond.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until every item put has been marked done. A switch point.
+
+        Returns True, or False if *timeout* seconds passed first.
+        """
+        if not self.unfinished_tasks:
+            return True
+        cond = self._cond
+        cond.clear()  # set by the last task_done; a put since then made work again
+        if not self.unfinished_tasks:
+            return True
+        return cond.wait(timeout)
+
+
+JoinableQueue = Queue
+
+
+class UnboundQueue(Queue[T]):
+    """A Queue that is always unbounded: ``put`` never blocks."""
+
+    def __init__(self, maxsize: None = None, items: Iterable[T] = (),
+                 unfinished_tasks: int | None = None) -> None:
+        if maxsize is not None:
+            raise ValueError("UnboundQueue has no maxsize")
+        Queue.__init__(self, None, items, unfinished_tasks)
+
+    @property
+    def maxsize(self) -> None:
+        return None
+
+    @maxsize.setter
+    def maxsize(self, value) -> None:
+        if value is not None:
+            raise ValueError("UnboundQueue has no maxsize")
+
+
+class PriorityQueue(Queue[T]):
+    """A queue that returns the lowest item first (``heapq`` order; put ``(priority, data)``
+    tuples)."""
+
+    def _create_queue(self, items: Iterable = ()) -> list:
+        queue = list(items)
+        heapq.heapify(queue)
+        return queue
+
+    def _bind(self) -> None:
+        queue = self.queue
+        self._append = partial(heapq.heappush, queue)
+        self._pop = partial(heapq.heappop, queue)
+        self._respect_overrides()
+
+    def _push_back(self, item) -> None:
+        heapq.heappush(self.queue, item)
+
+
+class LifoQueue(Queue[T]):
+    """A queue that returns the most recently put item first."""
+
+    def _create_queue(self, items: Iterable = ()) -> list:
+        return list(items)
+
+    def _bind(self) -> None:
+        queue = self.queue
+        self._append = queue.append
+        self._pop = queue.pop
+        self._respect_overrides()
+
+    def _peek(self):
+        return self.queue[-1]
+
+    def _push_back(self, item) -> None:
+        self.queue.append(item)
+
+
+class Channel(Generic[T]):
+    """An unbuffered queue: ``put`` waits until a getter takes the item (a rendezvous)."""
+
+    __class_getitem__ = classmethod(GenericAlias)
+
+    def __init__(self, maxsize: int = 1) -> None:
+        if maxsize != 1:
+            raise ValueError("Channels have a maxsize of 1")
+        self.getters: deque = deque()
+        self.putters: deque = deque()
+        self.hub = None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} at {id(self):#x} {self._format()}>"
+
+    def __str__(self) -> str:
+        return f"<{type(self).__name__} {self._format()}>"
+
+    def _format(self) -> str:
+        parts = []
+        if self.getters:
+            parts.append(f"getters[{len(self.getters)}]")
+        if self.putters:
+            parts.append(f"putters[{len(self.putters)}]")
+        return " ".join(parts)
+
+    @property
+    def balance(self) -> int:
+        """Waiting putters minus waiting getters."""
+        return len(self.putters) - len(self.getters)
+
+    def qsize(self) -> int:
+        return 0
+
+    def empty(self) -> bool:
+        return True
+
+    def full(self) -> bool:
+        return True
+
+    def put(self, item: T, block: bool = True, timeout: float | None = None) -> None:
+        """Hand *item* to a getter, waiting for one. A switch point.
+
+        Raises :class:`Full` if none comes (at once without *block*, or after *timeout*).
+        """
+        getters = self.getters
+        if getters:
+            _queue_wake(getters.popleft(), item, _threadlocal.hub)
+            return
+        if not block:
+            raise Full
+        hub, switch = _current_hub_and_switch()
+        rec = [switch, hub, None, item]
+        putters = self.putters
+        putters.append(rec)
+        try:
+            result = _park(hub, switch, timeout)
+        except BaseException:
+            _leave(putters, rec)
+            raise
+        if result is _TIMED_OUT:
+            queued, _ = _leave(putters, rec)
+            if queued:
+                raise Full
+
+    def put_nowait(self, item: T) -> None:
+        self.put(item, False)
+
+    def get(self, block: bool = True, timeout: float | None = None) -> T:
+        """Take an item from a putter, waiting for one. A switch point.
+
+        Raises :class:`Empty` if none comes (at once without *block*, or after *timeout*).
+        """
+        putters = self.putters
+        if putters:
+            rec = putters.popleft()
+            item = rec[3]
+            _queue_wake(rec, _PUT_DONE, _threadlocal.hub)
+            return item
+        if not block:
+            raise Empty
+        hub, switch = _current_hub_and_switch()
+        rec = [switch, hub, None]
+        getters = self.getters
+        getters.append(rec)
+        try:
+            result = _park(hub, switch, timeout)
+        except BaseException:
+            queued, item = _leave(getters, rec)
+            if not queued and getters:
+                # Handed an item but leaving: the next getter takes it instead.
+                _queue_wake(getters.popleft(), item, _threadlocal.hub)
+            raise
+        if result is _TIMED_OUT:
+            queued, result = _leave(getters, rec)
+            if queued:
+                raise Empty
+        return result
+
+    def get_nowait(self) -> T:
+        return self.get(False)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> T:
+        result = self.get()
+        if result is StopIteration:
+            raise result
+        return result
+
+    next = __next__
+

@@ -1,0 +1,431 @@
+"""Running blocking functions on real OS threads without blocking the hub.
+
+:class:`ThreadPool` runs tasks on native threads (started through the original
+``_thread.start_new_thread`` even after monkey patching) and hands each result back to the
+hub's thread with ``run_callback_threadsafe``: a worker never touches the hub's greenlets. While
+tasks are in flight the pool holds a reference on the hub's loop, so waiting for a result never
+ends in ``LoopExit``. Worker threads do not keep the process alive at exit.
+
+:class:`ThreadPoolExecutor` is a :class:`concurrent.futures.Executor` on the same threads whose
+futures' ``result()``/``exception()`` block only the calling greenlet.
+"""
+
+from __future__ import annotations
+
+import _thread
+import concurrent.futures
+import os
+import sys
+from _queue import Empty as _NativeEmpty
+from _queue import SimpleQueue as _NativeQueue
+from collections.abc import Callable
+from typing import Any
+
+from greenlet import getcurrent
+
+from .event import AsyncResult
+from .hub import _get_hub_noargs as get_hub
+from .hub import _threadlocal
+from .pool import GroupMappingMixin
+
+__all__ = ["ThreadPool", "ThreadResult", "ThreadPoolExecutor"]
+
+
+def _original(name: str):
+    # gevent.monkey may have replaced _thread's functions already; we need the native ones.
+    state = sys.modules.get("gevent.monkey._state")
+    if state is not None:
+        try:
+            return state.get_original("_thread", name)
+        except Exception:  # an older monkey module without that entry: use what _thread has
+            pass
+    return getattr(_thread, name)
+
+
+_start_new_thread = _original("start_new_thread")
+_allocate_lock = _original("allocate_lock")
+_get_ident = _original("get_ident")
+
+_STOP = object()
+
+
+class ThreadResult:
+    """The result of one task, set in a worker thread and delivered in the hub's thread.
+
+    ``set``/``handle_error`` run in the worker; they queue a callback on *hub*'s loop that
+    calls ``call_when_ready()`` and then ``receiver(self)`` (an AsyncResult, typically).
+    """
+
+    __slots__ = ("receiver", "hub", "context", "value", "exc_info", "_call_when_ready")
+
+    def __init__(self, receiver, hub, call_when_ready) -> None:
+        self.receiver = receiver
+        self.hub = hub
+        self.context = None
+        self.value = None
+        self.exc_info = ()
+        self._call_when_ready = call_when_ready
+
+    @property
+    def exception(self) -> BaseException | None:
+        return self.exc_info[1] if self.exc_info else None
+
+    def successful(self) -> bool:
+        return self.exception is None
+
+    def _raise_exception(self):
+        raise self.exc_info[1].with_traceback(self.exc_info[2])
+
+    def set(self, value) -> None:
+        """From the worker: the task returned *value*."""
+        self.value = value
+        self._deliver()
+
+    def handle_error(self, context, exc_info) -> None:
+        """From the worker: the task raised."""
+        self.context = context
+        self.exc_info = exc_info
+        self._deliver()
+
+    def _deliver(self) -> None:
+        loop = self.hub.loop
+        if loop is not None:
+            loop.run_callback_threadsafe(self._on_async)
+
+    def _on_async(self) -> None:
+        try:
+            call_when_ready = self._call_when_ready
+            if call_when_ready is not None:
+                call_when_ready()
+            receiver = self.receiver
+            if receiver is not None:
+                receiver(self)
+        finally:
+            self.receiver = self._call_when_ready = None
+
+    def destroy_in_main_thread(self) -> None:
+        self.receiver = self._call_when_ready = None
+
+
+class ThreadPool(GroupMappingMixin):
+    """A pool of at most *maxsize* native threads running tasks for *hub* (default: this
+    thread's hub).
+
+    Threads start on demand; an idle thread exits after *idle_task_timeout* seconds (-1:
+    never). ``spawn`` and the mapping methods must be called from the hub's thread.
+    """
+
+    def __init__(self, maxsize: int, hub=None, idle_task_timeout: float = -1) -> None:
+        if hub is None:
+            hub = get_hub()
+        self.hub = hub
+        self.pid = os.getpid()
+        self.manager = None
+        self.fork_watcher = None
+        self._idle_task_timeout = idle_task_timeout
+        if maxsize < 0:
+            raise ValueError(f"maxsize must not be negative: {maxsize!r}")
+        self._maxsize = maxsize
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        self.task_queue = _NativeQueue()
+        self._lock = _allocate_lock()
+        self._size = 0
+        self._free = 0  # threads waiting for a task that no queued task has claimed
+        self._worker_idents: set = set()
+        self._in_flight = 0
+        self._holding_ref = False
+        self._all_done = None
+
+    def __repr__(self) -> str:
+        return (f"<{type(self).__name__} at {id(self):#x} tasks={self.task_queue.qsize()} "
+                f"size={self._size} maxsize={self._maxsize} hub={self.hub!r}>")
+
+    # -- size ------------------------------------------------------------------------------
+
+    @property
+    def maxsize(self) -> int:
+        """The most threads the pool starts. Lowering it below ``size`` stops threads."""
+        return self._maxsize
+
+    @maxsize.setter
+    def maxsize(self, value: int) -> None:
+        if value < 0:
+            raise ValueError(f"maxsize must not be negative: {value!r}")
+        self._maxsize = value
+        if self._size > value:
+            self.size = value
+
+    @property
+    def size(self) -> int:
+        """How many threads the pool has now. Assigning it starts or stops threads."""
+        return self._size
+
+    @size.setter
+    def size(self, value: int) -> None:
+        if value < 0:
+            raise ValueError(f"size must not be negative: {value!r}")
+        if value > self._maxsize:
+            raise ValueError(f"size must not exceed maxsize ({self._maxsize}): {value!r}")
+        with self._lock:
+            grow = value - self._size
+            if grow > 0:
+                self._free += grow
+        if grow > 0:
+            for _ in range(grow):
+                self._add_thread()
+        else:
+            for _ in range(-grow):
+                self.task_queue.put(_STOP)
+
+    def adjust(self) -> None:
+        """Start threads for queued tasks that no idle thread will take (up to maxsize)."""
+        while True:
+            with self._lock:
+                if self._free >= self.task_queue.qsize() or self._size >= self._maxsize:
+                    return
+            self._add_thread()
+
+    def _add_thread(self) -> None:
+        with self._lock:
+            self._size += 1
+        try:
+            _start_new_thread(self._worker, ())
+        except BaseException:
+            with self._lock:
+                self._size -= 1
+            raise
+
+    # -- tasks -----------------------------------------------------------------------------
+
+    def spawn(self, func: Callable, *args: Any, **kwargs: Any) -> AsyncResult:
+        """Run ``func(*args, **kwargs)`` in a worker thread. Returns an AsyncResult that the
+        hub sets when it finishes (with the exception, if it raised)."""
+        if func is None or not callable(func):
+            raise TypeError(f"{func!r} is not callable")
+        if os.getpid() != self.pid:
+            self._on_fork()
+        hub = self.hub
+        result = AsyncResult()
+        in_hub_thread = _threadlocal.hub is hub
+        if in_hub_thread:
+            self._in_flight += 1
+            if not self._holding_ref:
+                self._holding_ref = True
+                hub.loop._add_ref()
+            done = self._task_done
+        else:
+            done = None
+        thread_result = ThreadResult(result, hub, done)
+        self.task_queue.put((func, args, kwargs, thread_result))
+        with self._lock:
+            if self._free > 0:
+                self._free -= 1
+                return result
+            start = self._size < self._maxsize
+        if start:
+            self._add_thread()
+        return result
+
+    def _task_done(self) -> None:
+        # In the hub: one result is back.
+        self._in_flight -= 1
+        if not self._in_flight:
+            if self._holding_ref:
+                self._holding_ref = False
+                loop = self.hub.loop
+                if loop is not None:
+                    loop._drop_ref()
+            event = self._all_done
+            if event is not None:
+                event.set()
+
+    def _worker(self) -> None:
+        # Runs in a native thread: only ThreadResult talks back to the hub.
+        ident = _get_ident()
+        lock = self._lock
+        queue = self.task_queue
+        with lock:
+            self._worker_idents.add(ident)
+        idle_timeout = self._idle_task_timeout
+        try:
+            while True:
+                try:
+                    if idle_timeout is not None and idle_timeout >= 0:
+                        task = queue.get(timeout=idle_timeout)
+                    else:
+                        task = queue.get()
+                except _NativeEmpty:
+                    with lock:
+                        if queue.qsize() or self._free <= 0:
+                            continue  # a task is on its way to us
+                        self._free -= 1
+                    return
+                if task is _STOP:
+                    with lock:
+                        self._free -= 1
+                    return
+                func, args, kwargs, thread_result = task
+                del task
+                value = None
+                try:
+                    value = func(*args, **kwargs)
+                except BaseException:
+                    thread_result.handle_error((self, func), sys.exc_info())
+                else:
+                    thread_result.set(value)
+                del func, args, kwargs, thread_result, value
+                with lock:
+                    self._free += 1
+        finally:
+            with lock:
+                self._size -= 1
+                self._worker_idents.discard(ident)
+            self._destroy_worker_hub()
+
+    @staticmethod
+    def _destroy_worker_hub() -> None:
+        # A task that used gevent in the worker created a hub there: release its fds.
+        hub = _threadlocal.hub
+        if hub is not None:
+            try:
+                hub.destroy(destroy_loop=True)
+            except Exception:  # the thread is ending; a hub that cannot close is dropped anyway
+                _threadlocal.hub = None
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until every task spawned so far has finished. A switch point."""
+        if not self._in_flight:
+            return True
+        from .event import Event
+
+        event = self._all_done
+        if event is None or event.is_set():
+            event = self._all_done = Event()
+        return event.wait(timeout)
+
+    def kill(self) -> None:
+        """Stop every thread once it finishes its current task (queued tasks still run
+        first). Does not wait."""
+        for _ in range(self._size):
+            self.task_queue.put(_STOP)
+
+    def _on_fork(self) -> None:
+        """In a forked child: the parent's threads do not exist here; start afresh."""
+        self.pid = os.getpid()
+        if self._holding_ref and self.hub.loop is not None:
+            self.hub.loop._drop_ref()
+        self._reset_state()
+
+    # -- the mapping API ---------------------------------------------------------------------
+
+    def _apply_immediately(self) -> bool:
+        # A task running in one of our threads that calls apply would wait for a thread the
+        # pool may not have: run it right there.
+        return _get_ident() in self._worker_idents
+
+    def _apply_async_use_greenlet(self) -> bool:
+        return _threadlocal.hub is not self.hub
+
+    def apply(self, func: Callable, args=None, kwds=None):
+        """Run ``func(*args, **kwds)`` in a worker thread and return its result (or raise its
+        exception). A switch point."""
+        if self._apply_immediately():
+            return func(*(args or ()), **(kwds or {}))
+        return self.spawn(func, *(args or ()), **(kwds or {})).get()
+
+
+class _FutureProxy(concurrent.futures.Future):
+    """A Future whose ``result()``/``exception()`` block only the calling greenlet."""
+
+    def __init__(self, async_result: AsyncResult) -> None:
+        concurrent.futures.Future.__init__(self)
+        self._async_result = async_result
+        async_result.rawlink(self._transfer)
+
+    def _transfer(self, async_result) -> None:
+        if not self.set_running_or_notify_cancel():
+            return
+        if async_result.successful():
+            self.set_result(async_result.value)
+        else:
+            self.set_exception(async_result.exception)
+
+    def _wait(self, timeout) -> None:
+        if not self._async_result.ready():
+            if getcurrent() is not _threadlocal.hub:
+                self._async_result.wait(timeout)
+
+    def result(self, timeout: float | None = None):
+        self._wait(timeout)
+        if not self.done() and self._async_result.ready():
+            self._transfer(self._async_result)
+        if not self.done():
+            raise concurrent.futures.TimeoutError()
+        return concurrent.futures.Future.result(self, 0)
+
+    def exception(self, timeout: float | None = None):
+        self._wait(timeout)
+        if not self.done() and self._async_result.ready():
+            self._transfer(self._async_result)
+        if not self.done():
+            raise concurrent.futures.TimeoutError()
+        return concurrent.futures.Future.exception(self, 0)
+
+    # gevent.wait()/iwait() on a future
+    def rawlink(self, callback) -> None:
+        self._async_result.rawlink(lambda _result: callback(self))
+
+    def unlink(self, callback) -> None:
+        self._async_result.unlink(callback)
+
+    def ready(self) -> bool:
+        return self._async_result.ready()
+
+
+class ThreadPoolExecutor(concurrent.futures.Executor):
+    """A :class:`concurrent.futures.Executor` on native threads (whatever is patched).
+
+    Its futures can be waited on cooperatively: ``result()`` and ``exception()`` block only
+    the calling greenlet, and ``gevent.wait()`` accepts them.
+    """
+
+    def __init__(self, max_workers: int | None = None, thread_name_prefix: str = "",
+                 initializer: Callable | None = None, initargs: tuple = ()) -> None:
+        if max_workers is None:
+            max_workers = min(32, (os.cpu_count() or 1) + 4)
+        if max_workers <= 0:
+            raise ValueError("max_workers must be greater than 0")
+        self._max_workers = max_workers
+        self._pool = ThreadPool(max_workers)
+        self._initializer = initializer
+        self._initargs = initargs
+        self._initialized: set = set()
+        self._shutdown = False
+
+    def _call(self, fn, args, kwargs):
+        initializer = self._initializer
+        if initializer is not None:
+            ident = _get_ident()
+            if ident not in self._initialized:
+                self._initialized.add(ident)
+                initializer(*self._initargs)
+        return fn(*args, **kwargs)
+
+    def submit(self, fn, /, *args, **kwargs) -> concurrent.futures.Future:
+        """Run ``fn(*args, **kwargs)`` in a worker thread; returns a Future."""
+        if self._shutdown:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        return _FutureProxy(self._pool.spawn(self._call, fn, args, kwargs))
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """No new tasks; with *wait*, wait (cooperatively) for the running ones, then stop
+        the threads."""
+        self._shutdown = True
+        if wait:
+            self._pool.join()
+        self._pool.kill()
+
+    def kill(self, wait: bool = True) -> None:
+        self.shutdown(wait)
