@@ -575,3 +575,37 @@ def test_main_greenlet_blocking_is_reported(monitor, recorder):
     blocked = recorder.wait_for(events.EventLoopBlocked, timeout=2)
     assert blocked and blocked[0].greenlet is greenlet_getcurrent()
     assert "main greenlet of thread" in blocked[0].info[1]
+
+
+def test_plugin_adds_its_check_when_the_monitor_starts(saved_config):
+    config.monitor_thread = True
+    checked = threading.Event()
+    seen_hubs = []
+
+    def plugin_check(hub):
+        seen_hubs.append(hub)
+        checked.set()
+
+    def on_start(event):
+        if isinstance(event, events.PeriodicMonitorThreadStartedEvent):
+            event.monitor.add_monitoring_function(plugin_check, 0.01)
+
+    events.subscribers.append(on_start)
+
+    def body():
+        hub = get_hub()
+        gevent.sleep(0.001)
+        ok = checked.wait(5)
+        hub.destroy(destroy_loop=True)
+        return ok, hub
+
+    try:
+        ok, hub = _in_new_thread(body)
+    finally:
+        events.subscribers.remove(on_start)
+    assert ok and seen_hubs[0] is hub
+
+
+def test_monitor_provides_its_interface(monitor):
+    verify = pytest.importorskip("zope.interface.verify")
+    assert verify.verifyObject(events.IPeriodicMonitorThread, monitor)
