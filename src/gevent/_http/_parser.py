@@ -261,12 +261,18 @@ class RequestParser:
         """How many received bytes have not been turned into events yet."""
         return len(self._buffer)
 
-    def take_buffer(self) -> bytes:
-        """Remove and return the unparsed bytes (for a protocol switch: after a 101
-        response the rest of the stream belongs to the new protocol)."""
-        data = bytes(self._buffer)
-        self._buffer.clear()
+    def take_buffer(self, max_bytes: int = -1) -> bytes:
+        """Remove and return up to *max_bytes* (all if negative) of the unparsed bytes (for a
+        protocol switch: after a 101 response the rest of the stream belongs to the new
+        protocol)."""
+        buffer = self._buffer
         self._scan_from = 0
+        if max_bytes < 0 or max_bytes >= len(buffer):
+            data = bytes(buffer)
+            buffer.clear()
+        else:
+            data = bytes(buffer[:max_bytes])
+            del buffer[:max_bytes]
         return data
 
     @property
@@ -543,15 +549,19 @@ class RequestParser:
             del buffer[:2]
             self._state = _IDLE
             return EndOfMessage()
-        end = buffer.find(b"\r\n\r\n")
+        end = buffer.find(b"\r\n\r\n", self._scan_from)
         if end < 0:
-            if len(buffer) > self.max_trailer_size:
+            size = len(buffer)
+            if size > self.max_trailer_size:
                 raise HTTPProtocolError("trailer section too large", 431)
-            if _BARE_CR_OR_LF_RE.search(buffer) or buffer[:1] in (b" ", b"\t"):
+            if (_BARE_CR_OR_LF_RE.search(buffer, self._scan_from)
+                    or buffer[:1] in (b" ", b"\t")):
                 raise HTTPProtocolError("malformed trailer section")
             if self._eof:
                 raise HTTPProtocolError("connection closed in the trailer section")
+            self._scan_from = size - 3 if size > 3 else 0
             return NEED_DATA
+        self._scan_from = 0
         if end > self.max_trailer_size:
             raise HTTPProtocolError("trailer section too large", 431)
         block = bytes(buffer[:end])

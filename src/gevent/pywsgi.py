@@ -1,0 +1,757 @@
+"""A fast, strict WSGI (PEP 3333) HTTP/1.1 server.
+
+``WSGIServer(("127.0.0.1", 8000), application).serve_forever()``
+
+Each connection gets a :class:`WSGIHandler` in its own greenlet. The handler parses requests
+with the strict sans-IO parser of :mod:`gevent._http` (which refuses anything that could be
+used to smuggle a request), runs the application, and writes the response: the status line,
+the headers and a small body leave in a single ``send``, and accepted sockets get
+``TCP_NODELAY``, so a keep-alive client never waits on a delayed ACK. Keep-alive, pipelining,
+chunked bodies both ways and ``Expect: 100-continue`` (sent only when the application reads
+the body) are handled here.
+
+Run ``python -m gevent.pywsgi module:app`` to serve an application from the command line.
+"""
+
+from __future__ import annotations
+
+import errno
+import sys
+import time
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from gevent import __version__ as _gevent_version
+from gevent import socket as _gsocket
+from gevent._http import (
+    CONNECTION_CLOSED,
+    LAST_CHUNK,
+    NEED_DATA,
+    HTTPProtocolError,
+    RequestParser,
+    check_header,
+    check_status,
+    encode_chunk,
+    format_error_response,
+    format_response_head,
+)
+from gevent._pywsgi_environ import (
+    Environ,
+    FileWrapper,
+    LoggingLogAdapter,
+    RequestHeaders,
+    SecureEnviron,
+    WSGISecureEnviron,
+    http_date,
+)
+from gevent._pywsgi_input import Input, _ConnectionReader, _InvalidClientInput
+from gevent.hub import get_hub
+from gevent.server import StreamServer
+
+__all__ = [
+    "Environ",
+    "LoggingLogAdapter",
+    "SecureEnviron",
+    "WSGIHandler",
+    "WSGISecureEnviron",
+    "WSGIServer",
+]
+
+#: The longest request line accepted (longer gets 414).
+MAX_REQUEST_LINE = 8192
+#: Unread request body the server will read and throw away to keep a connection alive.
+_MAX_DISCARD = 256 * 1024
+#: Bodies up to this size returned as a list are joined and sent with the headers at once.
+_JOIN_LIMIT = 64 * 1024
+
+_NO_BODY_CODES = frozenset((204, 304))
+_SOCKET_TIMEOUT = _gsocket.timeout
+
+_environ_keys: dict[str, str | None] = {}
+_lowered: dict[str, str] = {}
+
+
+def _environ_key(name: str) -> str | None:
+    """``X-Forwarded-For`` -> ``HTTP_X_FORWARDED_FOR``; None for names holding ``_``, which
+    would collide with the dash form (``X_Forwarded_For``) and let a client spoof a header
+    a proxy set."""
+    key = _environ_keys.get(name)
+    if key is None and name not in _environ_keys:
+        if "_" in name:
+            key = None
+        else:
+            key = "HTTP_" + name.upper().replace("-", "_")
+            if key == "HTTP_CONTENT_TYPE":
+                key = "CONTENT_TYPE"
+            elif key == "HTTP_CONTENT_LENGTH":
+                key = "CONTENT_LENGTH"
+        if len(_environ_keys) < 2048:
+            _environ_keys[name] = key
+    return key
+
+
+def _lower(name: str) -> str:
+    lowered = _lowered.get(name)
+    if lowered is None:
+        lowered = name.lower()
+        if len(_lowered) < 2048:
+            _lowered[name] = lowered
+    return lowered
+
+
+def _unquote_latin1(path: str) -> str:
+    if "%" not in path:
+        return path
+    return unquote_to_bytes(path).decode("latin-1")
+
+
+class WSGIHandler:
+    """Serves the requests of one connection. Subclasses (gunicorn, gevent-websocket) read
+    and override the attributes and methods below; they are part of the API."""
+
+    protocol_version = "HTTP/1.1"
+    #: Builds ``self.headers`` from the parsed header list.
+    MessageClass = RequestHeaders
+    #: errno values of a peer that went away; they end the connection silently.
+    ignored_socket_errors = (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN, errno.ESHUTDOWN)
+    #: What an application that misuses the WSGI protocol gets.
+    ApplicationError = AssertionError
+
+    # Per-request state, readable before the first request too.
+    status: str | None = None
+    code: int | None = None
+    response_headers: list[tuple[str, str]] | None = None
+    response_length = 0
+    response_use_chunked = False
+    provided_date: Any = None
+    provided_content_length: Any = None
+    headers_sent = False
+    close_connection = False
+    connection_upgraded = False
+    time_start = 0.0
+    time_finish = 0.0
+    requestline: str | None = None
+    command: str | None = None
+    path: str | None = None
+    request_version: str | None = None
+    content_length: int | None = None
+    environ: dict[str, Any] | None = None
+    application: Any = None
+    result: Any = None
+    wsgi_input: Input | None = None
+    headers: Any = None
+    _request: Any = None
+
+    def __init__(self, sock: Any, address: Any, server: Any, rfile: Any = None) -> None:
+        self.socket = sock
+        self.client_address = address
+        self.server = server
+        self.parser = RequestParser(max_request_line=MAX_REQUEST_LINE)
+        self.rfile = _ConnectionReader(sock, self.parser, rfile)
+        self._sendall = sock.sendall
+        self._idle = False
+        self._expected_length: int | None = None
+        self._body_written = 0
+        self._provided_connection: str | None = None
+
+    # -- the connection -------------------------------------------------------------------
+
+    def handle(self) -> None:
+        """Serve requests until the connection closes, then close it."""
+        connections = getattr(self.server, "_connections", None)
+        if connections is not None:
+            connections.add(self)
+        try:
+            while self.socket is not None:
+                if self.handle_one_request() is None:
+                    break
+        finally:
+            if connections is not None:
+                connections.discard(self)
+            self._close()
+
+    def _close(self) -> None:
+        sock = self.socket
+        self.socket = None
+        rfile = self.__dict__.get("rfile")
+        if rfile is not None:
+            rfile.close()
+        if sock is not None:
+            try:
+                sock.close()
+            except OSError:  # already gone: nothing more to release
+                pass
+
+    def _close_if_idle(self) -> None:
+        """Called by the server when it stops: end this connection if it is waiting for a
+        request. Shutting the socket down wakes the pending recv with EOF."""
+        sock = self.socket
+        if self._idle and sock is not None and not self.parser.buffered:
+            try:
+                sock.shutdown(_gsocket.SHUT_RDWR)
+            except OSError:  # the peer closed first: the handler ends on its own
+                pass
+
+    def _read_head(self) -> Any:
+        """The next Request event; None when the connection should simply close."""
+        parser = self.parser
+        event = parser.next_request()
+        if event is not NEED_DATA:
+            return None if event is CONNECTION_CLOSED else event
+        server = self.server
+        if getattr(server, "_stopping", False):
+            return None
+        sock = self.socket
+        previous_timeout = sock.gettimeout() if hasattr(sock, "gettimeout") else None
+        idle_timeout = getattr(server, "keepalive_timeout", None)
+        head_timeout = getattr(server, "header_timeout", None)
+        self._idle = not parser.buffered
+        try:
+            if idle_timeout is not None and self._idle:
+                sock.settimeout(idle_timeout)
+            deadline = None
+            while event is NEED_DATA:
+                self.rfile.fill()
+                if self._idle:
+                    self._idle = False
+                    if head_timeout is not None:
+                        deadline = time.monotonic() + head_timeout
+                if deadline is not None:
+                    sock.settimeout(max(deadline - time.monotonic(), 0.001))
+                event = parser.next_event()
+        except (_SOCKET_TIMEOUT, ConnectionError):
+            return None
+        finally:
+            self._idle = False
+            if idle_timeout is not None or head_timeout is not None:
+                try:
+                    sock.settimeout(previous_timeout)
+                except OSError:  # closed under us by stop(): the caller sees EOF next
+                    pass
+        return None if event is CONNECTION_CLOSED else event
+
+    def read_requestline(self) -> str | None:
+        """Read the next request head (waiting for it, within the idle and head timeouts);
+        return its request line, or None when the connection should close. Raises
+        :class:`~gevent._http.HTTPProtocolError` for a request that breaks the protocol."""
+        request = self._read_head()
+        self._request = request
+        return None if request is None else request.request_line
+
+    def read_request(self, raw_requestline: str) -> bool:
+        """Take in the request head read by :meth:`read_requestline`: set ``command``,
+        ``path``, ``request_version``, ``headers``... and make ``wsgi.input``."""
+        request = self._request
+        self.requestline = raw_requestline
+        self.command = request.method
+        self.path = request.target
+        self.request_version = request.http_version
+        self.headers = self.MessageClass(request.headers)
+        self.close_connection = not request.keep_alive
+        self.content_length = request.content_length
+        if request.has_body:
+            self.wsgi_input = Input(
+                self.rfile,
+                request.content_length,
+                self.socket if request.expect_continue else None,
+                request.chunked,
+            )
+        else:
+            self.parser.next_event()  # the EndOfMessage of an empty body
+            self.wsgi_input = Input(self.rfile, 0)
+        return True
+
+    def handle_one_request(self) -> Any:
+        """Read one request and answer it. True to go on with the connection, None to
+        close it."""
+        self._reset_response()
+        try:
+            requestline = self.read_requestline()
+            if not requestline or not self.read_request(requestline):
+                return None
+        except HTTPProtocolError as error:
+            self._handle_client_error(error)
+            return None
+        except OSError as error:
+            if error.errno not in self.ignored_socket_errors and error.errno is not None:
+                self.log_error("error reading request: %s", error)
+            return None
+        self.environ = self.get_environ()
+        self.application = self.server.application
+        self.handle_one_response()
+        if self.close_connection or self.socket is None:
+            return None
+        return True
+
+    def _handle_client_error(self, error: HTTPProtocolError) -> None:
+        """Answer a request that broke the protocol, then let the connection close."""
+        self.close_connection = True
+        if self.headers_sent:
+            # The body broke the protocol after the response began: all we can do is close.
+            self.log_error("invalid request body: %s", error.message)
+            return
+        self.status = f"{error.status_code} {error.reason}"
+        self.log_error("invalid request: %s", error.message)
+        response = format_error_response(error)
+        self.response_length = len(response)
+        try:
+            self._sendall(response)
+        except OSError:  # the client is gone already: nothing to tell it
+            pass
+
+    # -- the response ---------------------------------------------------------------------
+
+    def _reset_response(self) -> None:
+        self.status = None
+        self.code = None
+        self.headers_sent = False
+        self.result = None
+        self.response_use_chunked = False
+        self.connection_upgraded = False
+        self.response_length = 0
+        self.provided_date = None
+        self.provided_content_length = None
+        self._provided_connection = None
+        self._expected_length = None
+        self._body_written = 0
+
+    def handle_one_response(self) -> None:
+        self.time_start = time.time()
+        self.time_finish = 0.0
+        self._reset_response()
+        try:
+            try:
+                self.run_application()
+            finally:
+                try:
+                    close = getattr(self.result, "close", None)
+                    if close is not None:
+                        close()
+                finally:
+                    self._finish_request_body()
+        except _InvalidClientInput as error:
+            self._handle_client_error(HTTPProtocolError(str(error)))
+        except OSError as error:
+            self.close_connection = True
+            if error.errno not in self.ignored_socket_errors:
+                self.handle_error(*sys.exc_info())
+        except Exception:
+            self.handle_error(*sys.exc_info())
+        finally:
+            self.time_finish = time.time()
+            self.log_request()
+
+    def _finish_request_body(self) -> None:
+        """Keep the stream in step after the response: read what the application left of
+        the body, or close. With ``Expect: 100-continue`` and no ``100`` sent, the client
+        may or may not send the body, so the bytes that follow cannot be trusted as the
+        next request (gevent #2075): close."""
+        wsgi_input = self.wsgi_input
+        if wsgi_input is None or wsgi_input._done or self.close_connection:
+            return
+        if (wsgi_input._continue_socket is not None or wsgi_input._continue_refused
+                or self.connection_upgraded):
+            self.close_connection = True
+            return
+        try:
+            if not wsgi_input._discard(_MAX_DISCARD):
+                self.close_connection = True
+        except (OSError, _SOCKET_TIMEOUT):
+            self.close_connection = True
+
+    def run_application(self) -> None:
+        self.result = self.application(self.environ, self.start_response)
+        self.process_result()
+
+    def process_result(self) -> None:
+        result = self.result
+        if (not self.headers_sent and type(result) in (list, tuple) and len(result) > 1
+                and self.status is not None):
+            total = 0
+            for chunk in result:
+                total += len(chunk)
+            if total <= _JOIN_LIMIT:
+                # One send for the headers and the whole small body.
+                result = [b"".join(result)]
+        write = self.write
+        for data in result:
+            if data:
+                write(data)
+        if self.status is None:
+            raise self.ApplicationError("the application did not call start_response()")
+        if not self.headers_sent:
+            write(b"")
+        if self.response_use_chunked:
+            self._sendall(LAST_CHUNK)
+            self.response_length += len(LAST_CHUNK)
+        expected = self._expected_length
+        if expected is not None and self._body_written < expected and self._body_allowed():
+            self.log_error("application sent %d of %d bytes of Content-Length",
+                           self._body_written, expected)
+            self.close_connection = True
+
+    def _body_allowed(self) -> bool:
+        code = self.code or 200
+        return not (code in _NO_BODY_CODES or code < 200 or self.command == "HEAD")
+
+    def start_response(self, status: str, headers: list[tuple[str, str]],
+                       exc_info: Any = None) -> Any:
+        """The WSGI ``start_response``: validates everything (a CR or LF in a header
+        raises, no response splitting) and returns :meth:`write`."""
+        if exc_info:
+            try:
+                if self.headers_sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.status is not None:
+            raise self.ApplicationError("start_response() called a second time without exc_info")
+        code = check_status(status)
+        provided_content_length = provided_date = provided_connection = None
+        for name, value in headers:
+            check_header(name, value)
+            lowered = _lower(name)
+            if lowered == "content-length":
+                provided_content_length = value
+            elif lowered == "date":
+                provided_date = value
+            elif lowered == "connection":
+                provided_connection = value
+        if provided_content_length is not None:
+            if not (provided_content_length.isascii() and provided_content_length.isdigit()):
+                raise self.ApplicationError(
+                    f"invalid Content-Length {provided_content_length!r}")
+            self._expected_length = int(provided_content_length)
+            if code in _NO_BODY_CODES and self._expected_length:
+                raise self.ApplicationError(f"a {code} response cannot have a body")
+        else:
+            self._expected_length = None
+        if provided_connection is not None and "close" in provided_connection.lower():
+            self.close_connection = True
+        self.status = status
+        self.code = code
+        self.response_headers = list(headers)
+        self.provided_content_length = provided_content_length
+        self.provided_date = provided_date
+        self._provided_connection = provided_connection
+        return self.write
+
+    def finalize_headers(self) -> None:
+        """Add Date, the framing (Content-Length or chunked) and Connection to the
+        response headers, just before they are sent."""
+        headers = self.response_headers
+        assert headers is not None
+        if self.provided_date is None:
+            headers.append(("Date", http_date()))
+        code = self.code or 200
+        if code == 101:
+            self.connection_upgraded = True
+        elif self._body_allowed() or self.command == "HEAD":
+            if self.provided_content_length is None:
+                result = self.result
+                if hasattr(result, "__len__") and not isinstance(result, (str, bytes)):
+                    total = sum(len(chunk) for chunk in result)
+                    headers.append(("Content-Length", str(total)))
+                    self.provided_content_length = str(total)
+                    self._expected_length = total
+                elif self.command == "HEAD":
+                    pass
+                elif self.request_version == "HTTP/1.1":
+                    self.response_use_chunked = True
+                    headers.append(("Transfer-Encoding", "chunked"))
+                else:
+                    # HTTP/1.0 without a length: the end of the body is the close.
+                    self.close_connection = True
+        if getattr(self.server, "_stopping", False):
+            self.close_connection = True
+        if self._provided_connection is None and not self.connection_upgraded:
+            if self.close_connection:
+                if self.request_version == "HTTP/1.1":
+                    headers.append(("Connection", "close"))
+            elif self.request_version == "HTTP/1.0":
+                headers.append(("Connection", "keep-alive"))
+
+    def write(self, data: bytes) -> None:
+        """The WSGI ``write`` callable (and how the result is sent)."""
+        if self.status is None:
+            raise self.ApplicationError("write() before start_response()")
+        if not data:
+            if self.headers_sent:
+                return
+            data = b""
+        elif type(data) is not bytes:
+            if not isinstance(data, (bytes, bytearray, memoryview)):
+                raise TypeError(f"the application must write bytes, not {type(data).__name__}")
+            data = bytes(data)
+        if self.headers_sent:
+            self._write(data)
+        else:
+            self._write_with_headers(data)
+
+    def _write(self, data: bytes) -> None:
+        if not self._body_allowed():
+            return
+        self._count_body(data)
+        if self.response_use_chunked:
+            data = encode_chunk(data)
+        self._sendall(data)
+        self.response_length += len(data)
+
+    def _count_body(self, data: bytes) -> None:
+        written = self._body_written + len(data)
+        expected = self._expected_length
+        if expected is not None and written > expected:
+            self.close_connection = True
+            raise self.ApplicationError(
+                f"the application wrote {written} bytes, more than Content-Length {expected}")
+        self._body_written = written
+
+    def _write_with_headers(self, data: bytes) -> None:
+        self.headers_sent = True
+        wsgi_input = self.wsgi_input
+        if wsgi_input is not None and wsgi_input._continue_socket is not None:
+            # The final response begins before the body was asked for: no interim 100 may
+            # follow it, and the client may or may not send the body, so the bytes after this
+            # response cannot be trusted as the next request (gevent #2075): close.
+            wsgi_input._continue_socket = None
+            wsgi_input._continue_refused = True
+            self.close_connection = True
+        self.finalize_headers()
+        # Always our own version in the status line (RFC 9110 2.5), even to 1.0 clients.
+        head = format_response_head(self.status, self.response_headers,  # type: ignore[arg-type]
+                                    "HTTP/1.1", checked=True)
+        if data and self._body_allowed():
+            self._count_body(data)
+            if self.response_use_chunked:
+                data = encode_chunk(data)
+            head += data
+        self._sendall(head)
+        self.response_length += len(head)
+
+    # -- errors and logging ---------------------------------------------------------------
+
+    def handle_error(self, t: Any, v: Any, tb: Any) -> None:
+        """An exception escaped the application: report it (the environ is shown masked),
+        answer 500 if nothing was sent yet, and close the connection."""
+        self.close_connection = True
+        context = WSGISecureEnviron(self.environ) if self.environ is not None else self
+        try:
+            get_hub().handle_error(context, t, v, tb)
+        finally:
+            t = v = tb = None
+        if not self.headers_sent and self.socket is not None:
+            self.status = "500 Internal Server Error"
+            self.code = 500
+            response = format_error_response(500, "Internal Server Error")
+            self.response_length = len(response)
+            self.headers_sent = True
+            try:
+                self._sendall(response)
+            except OSError:  # the client left: nothing more to say
+                pass
+
+    def log_error(self, msg: str, *args: Any) -> None:
+        try:
+            message = msg % args if args else msg
+        except (TypeError, ValueError):
+            message = f"{msg!r} {args!r}"
+        error_log = getattr(self.server, "error_log", None)
+        if error_log is None:
+            return
+        try:
+            error_log.write(f"{self.client_address!r}: {message}\n")
+        except Exception:  # a broken log must not take the connection down
+            pass
+
+    def log_request(self) -> None:
+        log = getattr(self.server, "log", None)
+        if log is not None:
+            log.write(self.format_request() + "\n")
+
+    def format_request(self) -> str:
+        """One access-log line, in gevent's format:
+        ``client - - [date time] "request line" status length seconds``."""
+        now = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
+        length = self.response_length or "-"
+        if self.time_finish:
+            delta = f"{self.time_finish - self.time_start:.6f}"
+        else:
+            delta = "-"
+        environ = self.environ or {}
+        client = environ.get("HTTP_X_FORWARDED_FOR")
+        if not client:
+            address = self.client_address
+            client = address[0] if isinstance(address, tuple) else address
+        code = (self.status or "000").split(" ", 1)[0]
+        return f'{client or "-"} - - [{now}] "{self.requestline or ""}" {code} {length} {delta}'
+
+    # -- the environ ----------------------------------------------------------------------
+
+    def get_environ(self) -> dict[str, Any]:
+        """The PEP 3333 environ of the current request."""
+        env = self.server.get_environ()
+        target = self.path or ""
+        if not target.startswith("/") and "://" in target:
+            # absolute-form (RFC 9112 3.2.2): serve the path part.
+            target = "/" + target.split("://", 1)[1].partition("/")[2]
+        path, _, query = target.partition("?")
+        env["REQUEST_METHOD"] = self.command
+        env["PATH_INFO"] = _unquote_latin1(path)
+        env["QUERY_STRING"] = query
+        env["SERVER_PROTOCOL"] = self.request_version
+        address = self.client_address
+        if isinstance(address, tuple):
+            env["REMOTE_ADDR"] = str(address[0])
+            env["REMOTE_PORT"] = str(address[1])
+        else:
+            env["REMOTE_ADDR"] = str(address or "")
+        request = self._request
+        for name, value in request.headers:
+            key = _environ_key(name)
+            if key is None:
+                continue
+            if key in env and key.startswith("HTTP_"):
+                env[key] += "," + value
+            else:
+                env[key] = value
+        if self.content_length is not None:
+            env["CONTENT_LENGTH"] = str(self.content_length)
+        env["wsgi.input"] = self.wsgi_input
+        env["wsgi.input_terminated"] = True
+        return env
+
+
+def _default_log(log: Any) -> Any:
+    if log == "default":
+        return sys.stderr
+    if log is None:
+        return None
+    if not hasattr(log, "write") and hasattr(log, "log"):
+        return LoggingLogAdapter(log)
+    return log
+
+
+class WSGIServer(StreamServer):
+    """Serve a WSGI *application* on *listener*.
+
+    *log* gets one access line per request (default ``sys.stderr``; ``None`` for none; a
+    :class:`logging.Logger` is adapted), *error_log* gets client and protocol errors.
+    *environ* is merged into every request's environ. *handler_class* (default
+    :class:`WSGIHandler`) serves each connection. SSL arguments are as for
+    :class:`~gevent.server.StreamServer`.
+
+    ``keepalive_timeout`` (seconds a keep-alive connection may sit idle) and
+    ``header_timeout`` (seconds to receive a request head once it has begun) keep slow
+    clients from pinning the server; set either to None to disable it.
+    """
+
+    handler_class: Any = WSGIHandler
+    log: Any = None
+    error_log: Any = None
+    environ_class: Any = dict
+    secure_environ_class: Any = WSGISecureEnviron
+    base_env = {
+        "GATEWAY_INTERFACE": "CGI/1.1",
+        "SERVER_SOFTWARE": "gevent/{} Python/{}.{}".format(_gevent_version, *sys.version_info[:2]),
+        "SCRIPT_NAME": "",
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "wsgi.file_wrapper": FileWrapper,
+    }
+    keepalive_timeout: float | None = 60.0
+    header_timeout: float | None = 30.0
+
+    def __init__(self, listener: Any, application: Any = None, backlog: int | None = None,
+                 spawn: Any = "default", log: Any = "default", error_log: Any = "default",
+                 handler_class: Any = None, environ: Any = None, **ssl_args: Any) -> None:
+        self._connections: set[Any] = set()
+        self._stopping = False
+        StreamServer.__init__(self, listener, backlog=backlog, spawn=spawn, **ssl_args)
+        if application is not None:
+            self.application = application
+        if handler_class is not None:
+            self.handler_class = handler_class
+        self.log = _default_log(log)
+        self.error_log = _default_log(error_log)
+        self.set_environ(environ)
+        self.set_max_accept()
+
+    def set_environ(self, environ: Any = None) -> None:
+        if environ is not None:
+            self.environ = environ
+        environ_update = getattr(self, "environ", None)
+        self.environ = self.environ_class(self.base_env)
+        if self.ssl_enabled:
+            self.environ["wsgi.url_scheme"] = "https"
+        else:
+            self.environ["wsgi.url_scheme"] = "http"
+        if environ_update is not None:
+            self.environ.update(environ_update)
+        if self.environ.get("wsgi.errors") is None:
+            self.environ["wsgi.errors"] = sys.stderr
+
+    def set_max_accept(self) -> None:
+        if self.environ.get("wsgi.multiprocess"):
+            self.max_accept = 1
+
+    def get_environ(self) -> dict[str, Any]:
+        return self.environ_class(self.environ)
+
+    def init_socket(self) -> None:
+        StreamServer.init_socket(self)
+        self.update_environ()
+
+    def update_environ(self) -> None:
+        """Fill SERVER_NAME and SERVER_PORT from the bound address."""
+        address = self.address
+        if isinstance(address, tuple):
+            if "SERVER_NAME" not in self.environ:
+                # The bound address, or the host name for a wildcard bind. No reverse DNS
+                # lookup (gevent calls getfqdn): it can stall start-up for seconds, and
+                # applications use SERVER_NAME only when a request has no Host.
+                host = address[0]
+                if host in ("", "0.0.0.0", "::"):
+                    host = _gsocket.gethostname()
+                self.environ["SERVER_NAME"] = host
+            self.environ.setdefault("SERVER_PORT", str(address[1]))
+        else:
+            self.environ.setdefault("SERVER_NAME", "")
+            self.environ.setdefault("SERVER_PORT", "")
+
+    def start(self) -> None:
+        self._stopping = False
+        StreamServer.start(self)
+
+    def close(self) -> None:
+        """Stop accepting; idle keep-alive connections are closed too, busy ones close
+        after their current response."""
+        self._stopping = True
+        try:
+            StreamServer.close(self)
+        finally:
+            self._close_idle_connections()
+
+    def _close_idle_connections(self) -> None:
+        for handler in list(getattr(self, "_connections", ())):
+            handler._close_if_idle()
+
+    def handle(self, sock: Any, address: Any) -> None:
+        """Serve one connection with :attr:`handler_class`."""
+        try:
+            sock.setsockopt(_gsocket.IPPROTO_TCP, _gsocket.TCP_NODELAY, 1)
+        except (OSError, AttributeError):  # not TCP (a unix socket): nothing to tune
+            pass
+        handler = self.handler_class(sock, address, self)
+        handler.handle()
+
+
+def _main(argv: list[str] | None = None) -> int:
+    from gevent._pywsgi_cli import main
+
+    return main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

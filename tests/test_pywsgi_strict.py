@@ -1,0 +1,194 @@
+"""gevent.pywsgi against hostile and slow clients: smuggling attempts on a live server, a
+fuzzer, the head and idle timeouts, and graceful stop."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import gevent
+from gevent import socket
+from gevent.event import Event
+from gevent.pywsgi import WSGIServer
+from test_pywsgi import Client, client_of, echo_environ, hello, serving
+
+GOOD = b"GET /good HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def _assert_refused(server, raw, status=400):
+    """*raw* gets one error response with *status*, then the connection closes; a fresh
+    connection is still served."""
+    with client_of(server) as client:
+        client.send(raw)
+        response = client.read_response()
+        assert response.status == status, response
+        assert response.header("Connection") == "close"
+        assert client.is_closed()
+        assert b"HTTP/1.1" not in client.buffer, "a second response was smuggled through"
+    with client_of(server) as client:
+        assert client.request(path="/after").status == 200
+
+
+SMUGGLING = {
+    "CL.TE": b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 13\r\n"
+             b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nSMUGGLED",
+    "TE.CL": b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+             b"Content-Length: 3\r\n\r\n8\r\nSMUGGLED\r\n0\r\n\r\n",
+    "TE.TE-xchunked": b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n",
+    "TE.TE-space-before-colon": b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n"
+                                b"\r\n0\r\n\r\n",
+    "TE.TE-list": b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n",
+    "TE.TE-fold": b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\n\r\n",
+    "CL.CL": b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 30\r\n\r\n"
+             b"GET /smuggled HTTP/1.1\r\n\r\n",
+    "chunk-extension-lf": b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          b"2;x\nGET /smuggled HTTP/1.1\r\n\r\nab\r\n0\r\n\r\n",
+    "chunk-size-overflow": b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                           b"10000000000000002\r\nab\r\n0\r\n\r\n",
+    # CVE-2023-41419: a request hidden behind a lenient trailer parser.
+    "trailer-lf": b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  b"0\r\nX: y\nGET /smuggled HTTP/1.1\r\n\r\n",
+    "bare-lf-head": b"GET / HTTP/1.1\nHost: x\n\nGET /smuggled HTTP/1.1\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SMUGGLING))
+def test_smuggling_attempt_is_refused(name):
+    def app(environ, start_response):
+        environ["wsgi.input"].read()
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    with serving(app) as server:
+        _assert_refused(server, SMUGGLING[name])
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n", 414),
+        (b"GET / HTTP/1.1\r\n" + b"X-Big: " + b"y" * 70000 + b"\r\n\r\n", 431),
+        (b"GET / HTTP/2.0\r\n\r\n", 505),
+        (b"G\x00T / HTTP/1.1\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501),
+    ],
+)
+def test_bad_heads_get_their_status(raw, status):
+    with serving(hello) as server:
+        _assert_refused(server, raw, status)
+
+
+def test_bad_chunk_after_the_app_started_reading():
+    seen = []
+
+    def app(environ, start_response):
+        try:
+            environ["wsgi.input"].read()
+        except OSError as error:
+            seen.append(str(error))
+            raise
+        start_response("200 OK", [])
+        return [b"unreachable"]
+
+    with serving(app) as server:
+        _assert_refused(server, b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                                b"\r\n3\r\nabc\r\nzz\r\n")
+    assert seen and "chunk" in seen[0]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.binary(min_size=1, max_size=200))
+def test_fuzzed_bytes_never_break_the_server(data):
+    with serving(echo_environ) as server:
+        with client_of(server, timeout=0.5) as client:
+            client.send(data)
+            try:
+                client.sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+            try:
+                client.read_to_eof()
+            except (ConnectionError, socket.timeout):
+                pass
+        with client_of(server) as client:
+            client.send(GOOD)
+            assert client.read_response().status == 200
+
+
+# -- slow clients ------------------------------------------------------------------------------
+
+
+def test_idle_keep_alive_connection_times_out():
+    with serving(hello) as server:
+        server.keepalive_timeout = 0.2
+        with client_of(server) as client:
+            assert client.request().status == 200
+            start = time.monotonic()
+            assert client.is_closed()
+            assert 0.1 < time.monotonic() - start < 3
+
+
+def test_slow_request_head_times_out():
+    with serving(hello) as server:
+        server.header_timeout = 0.2
+        with client_of(server) as client:
+            client.send(b"GET / HTTP/1.1\r\n")
+            start = time.monotonic()
+            assert client.is_closed()
+            assert time.monotonic() - start < 3
+
+
+# -- graceful stop -----------------------------------------------------------------------------
+
+
+def test_stop_closes_idle_connections_and_finishes_busy_ones():
+    started = Event()
+
+    def slow(environ, start_response):
+        if environ["PATH_INFO"] == "/slow":
+            started.set()
+            gevent.sleep(0.3)
+        start_response("200 OK", [])
+        return [b"done"]
+
+    server = WSGIServer(("127.0.0.1", 0), slow, log=None)
+    server.start()
+    idle = Client(server.address)
+    busy = Client(server.address)
+    try:
+        assert idle.request().status == 200
+        busy.send(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert started.wait(5)
+        start = time.monotonic()
+        stopper = gevent.spawn(server.stop, timeout=5)
+        assert idle.is_closed()
+        response = busy.read_response()
+        assert response.body == b"done" and response.header("Connection") == "close"
+        assert busy.is_closed()
+        stopper.join(5)
+        assert stopper.dead and time.monotonic() - start < 3
+        assert server.closed
+    finally:
+        idle.close()
+        busy.close()
+
+
+def test_stop_kills_handlers_that_outlive_the_timeout():
+    def stuck(environ, start_response):
+        gevent.sleep(30)
+
+    server = WSGIServer(("127.0.0.1", 0), stuck, log=None)
+    server.start()
+    client = Client(server.address)
+    try:
+        client.send(GOOD)
+        gevent.sleep(0.05)
+        start = time.monotonic()
+        server.stop(timeout=0.1)
+        assert time.monotonic() - start < 3
+        assert client.is_closed()
+    finally:
+        client.close()
