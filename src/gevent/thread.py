@@ -171,7 +171,8 @@ class _ThreadHandle:
 
 
 class _GreenThread:
-    __slots__ = ("greenlet", "handle", "daemon", "hub", "sentinels", "orphaned", "finished")
+    __slots__ = ("greenlet", "handle", "daemon", "hub", "sentinels", "orphaned", "finished",
+                 "running")
 
     def __init__(self, handle: _ThreadHandle, daemon: bool) -> None:
         self.greenlet = None
@@ -181,6 +182,7 @@ class _GreenThread:
         self.sentinels: list = []
         self.orphaned = False
         self.finished = False
+        self.running = False
 
 
 #: ident -> record, for every green thread started here and still running.
@@ -226,6 +228,7 @@ def _report_unraisable(function, exc: BaseException) -> None:
 
 
 def _bootstrap(record: _GreenThread, function, args, kwargs) -> None:
+    record.running = True
     try:
         function(*args, **kwargs)
     except (SystemExit, GreenletExit):
@@ -377,21 +380,35 @@ def _get_name() -> str | None:
     return None
 
 
+def _end_orphan(record: _GreenThread) -> None:
+    glet = record.greenlet
+    if glet is None or glet.dead:
+        return
+    if record.running:
+        # Raised right now, from the hub, before its timers or I/O can resume it. SystemExit is
+        # what threading's excepthook stays silent about.
+        glet.throw(SystemExit)
+    else:
+        glet.kill(SystemExit, block=False)
+
+
 def _after_fork_in_child() -> None:
     """Only the forking greenlet survives as a thread: the others end, as after a real fork."""
     current = getcurrent()
     hub = get_hub_if_exists()
     for ident, record in list(_threads.items()):
-        glet = record.greenlet
-        if glet is current:
+        if record.greenlet is current:
             continue
         record.orphaned = True
-        del _threads[ident]
         record.finished = True
-        record.handle._done = Event()
-        record.handle._done.set()
-        if hub is not None and record.hub is hub and glet is not None and not glet.dead:
-            hub.loop.run_callback(glet.kill, GreenletExit, False)
+        del _threads[ident]
+        done = record.handle._done
+        if done.hub is not None and done.hub is not hub:
+            # Its waiters lived in a thread that does not exist in the child.
+            done = record.handle._done = Event()
+        done.set()
+        if hub is not None and record.hub is hub:
+            hub.loop.run_callback(_end_orphan, record)
 
 
 # What monkey patching replaces in ``_thread``: the names this Python's ``_thread`` has.

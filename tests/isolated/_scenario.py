@@ -18,14 +18,15 @@ SRC = HERE.parent.parent / "src"
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    extra = dict(extra or {})
     path = [str(SRC), str(SCENARIOS)]
-    if env.get("PYTHONPATH"):
-        path.append(env["PYTHONPATH"])
+    for more in (extra.pop("PYTHONPATH", None), env.get("PYTHONPATH")):
+        if more:
+            path.append(more)
     env["PYTHONPATH"] = os.pathsep.join(path)
     env.pop("GEVENT_MONITOR_THREAD_ENABLE", None)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    if extra:
-        env.update(extra)
+    env.update(extra)
     return env
 
 

@@ -1,0 +1,21 @@
+"""Green threading in fresh interpreters: threading's API, locks made before patching, fork."""
+
+from __future__ import annotations
+
+from _scenario import run_scenario
+
+
+def test_threading_runs_unmodified_on_greenlets():
+    proc = run_scenario("threading_api")
+    # threading._shutdown waited for the non-daemon thread that outlived the main module
+    assert proc.stdout.split() == ["main-done", "OK"]
+    assert proc.stderr == ""
+
+
+def test_locks_and_logging_from_before_patching_keep_working():
+    run_scenario("locks_before_patching")
+
+
+def test_fork_under_patching():
+    proc = run_scenario("fork_state")
+    assert "Traceback" not in proc.stderr, proc.stderr
