@@ -8,6 +8,7 @@ the answer is always the kernel's own (``POLLHUP``, ``POLLERR`` and friends incl
 from __future__ import annotations
 
 import select as __select__
+from operator import index as _operator_index
 from time import monotonic as _monotonic
 
 from greenlet import getcurrent
@@ -77,28 +78,52 @@ def _wait_any(watchers, timeout) -> None:
             timers.cancel(entry)
 
 
-def _select_now(rlist, wlist, xlist, fds) -> tuple:
-    if not fds or max(fds) < _FD_SETSIZE:
-        return _original_select(rlist, wlist, xlist, 0)
-    # select(2) cannot take fds past FD_SETSIZE: answer with poll(2) instead.
-    poller = _original_poll()
-    masks: dict[int, int] = {}
-    for objs, mask in ((rlist, _POLLIN), (wlist, _POLLOUT), (xlist, _POLLPRI)):
-        for obj in objs:
-            fd = _fileno(obj)
-            masks[fd] = masks.get(fd, 0) | mask
-    for fd, mask in masks.items():
-        poller.register(fd, mask)
-    ready = dict(poller.poll(0))
-    bad = __select__.POLLNVAL
-    for revents in ready.values():
-        if revents & bad:
+def _select_now(rpairs, wpairs, xpairs) -> tuple:
+    """Ask the kernel, without waiting, which of the ``(object, fd)`` pairs are ready."""
+    rfds = [fd for _obj, fd in rpairs]
+    wfds = [fd for _obj, fd in wpairs]
+    xfds = [fd for _obj, fd in xpairs]
+    every = rfds + wfds + xfds
+    if not every or max(every) < _FD_SETSIZE:
+        readable, writable, exceptional = (
+            set(ready) for ready in _original_select(rfds, wfds, xfds, 0)
+        )
+    else:
+        # select(2) cannot take fds past FD_SETSIZE: answer with poll(2) instead.
+        poller = _original_poll()
+        masks: dict[int, int] = {}
+        for fds, mask in ((rfds, _POLLIN), (wfds, _POLLOUT), (xfds, _POLLPRI)):
+            for fd in fds:
+                masks[fd] = masks.get(fd, 0) | mask
+        for fd, mask in masks.items():
+            poller.register(fd, mask)
+        ready = dict(poller.poll(0))
+        if any(revents & __select__.POLLNVAL for revents in ready.values()):
             raise OSError(9, "Bad file descriptor")
-    broken = __select__.POLLERR | __select__.POLLHUP
-    readable = [o for o in rlist if ready.get(_fileno(o), 0) & (_POLLIN | broken)]
-    writable = [o for o in wlist if ready.get(_fileno(o), 0) & (_POLLOUT | broken)]
-    exceptional = [o for o in xlist if ready.get(_fileno(o), 0) & _POLLPRI]
-    return readable, writable, exceptional
+        broken = __select__.POLLERR | __select__.POLLHUP
+        readable = {fd for fd, ev in ready.items() if ev & (_POLLIN | broken)}
+        writable = {fd for fd, ev in ready.items() if ev & (_POLLOUT | broken)}
+        exceptional = {fd for fd, ev in ready.items() if ev & _POLLPRI}
+    return (
+        [obj for obj, fd in rpairs if fd in readable],
+        [obj for obj, fd in wpairs if fd in writable],
+        [obj for obj, fd in xpairs if fd in exceptional],
+    )
+
+
+def _check_select_timeout(timeout):
+    if timeout is None:
+        return None
+    if not isinstance(timeout, float):
+        try:
+            timeout = float(_operator_index(timeout))
+        except TypeError:
+            raise TypeError("timeout must be a float or None") from None
+    if timeout != timeout:
+        raise ValueError("Invalid value NaN (not a number)")
+    if timeout < 0:
+        raise ValueError("timeout must be non-negative")
+    return timeout
 
 
 def select(rlist, wlist, xlist, timeout=None):
@@ -107,24 +132,15 @@ def select(rlist, wlist, xlist, timeout=None):
     Returns ``(readable, writable, exceptional)``, three lists of the given objects; all empty
     if *timeout* seconds passed. Works past ``FD_SETSIZE`` file descriptors.
     """
-    if timeout is not None:
-        try:
-            timeout = float(timeout)
-        except TypeError:
-            raise TypeError("timeout must be a float or None") from None
-        if timeout < 0:
-            raise ValueError("timeout must be non-negative")
-    rlist = list(rlist)
-    wlist = list(wlist)
-    xlist = list(xlist)
-    read_fds = [_fileno(o) for o in rlist]
-    write_fds = [_fileno(o) for o in wlist]
-    except_fds = [_fileno(o) for o in xlist]
-    fds = read_fds + write_fds + except_fds
-    result = _select_now(rlist, wlist, xlist, fds)
+    timeout = _check_select_timeout(timeout)
+    # Each object's fileno() is called once, while iterating, as the standard library does.
+    rpairs = [(obj, _fileno(obj)) for obj in rlist]
+    wpairs = [(obj, _fileno(obj)) for obj in wlist]
+    xpairs = [(obj, _fileno(obj)) for obj in xlist]
+    result = _select_now(rpairs, wpairs, xpairs)
     if result[0] or result[1] or result[2] or timeout == 0:
         return result
-    if not fds:
+    if not (rpairs or wpairs or xpairs):
         from .hub import sleep
 
         if timeout is None:
@@ -133,13 +149,14 @@ def select(rlist, wlist, xlist, timeout=None):
         sleep(timeout)
         return [], [], []
     loop = _get_hub().loop
-    watchers = [loop.io(fd, 1) for fd in set(read_fds) | set(except_fds)]
-    watchers += [loop.io(fd, 2) for fd in set(write_fds)]
+    read_fds = {fd for _obj, fd in rpairs} | {fd for _obj, fd in xpairs}
+    watchers = [loop.io(fd, 1) for fd in read_fds]
+    watchers += [loop.io(fd, 2) for fd in {fd for _obj, fd in wpairs}]
     deadline = None if timeout is None else _monotonic() + timeout
     while True:
         remaining = None if deadline is None else max(deadline - _monotonic(), 0.0)
         _wait_any(watchers, remaining)
-        result = _select_now(rlist, wlist, xlist, fds)
+        result = _select_now(rpairs, wpairs, xpairs)
         if result[0] or result[1] or result[2]:
             return result
         if deadline is not None and _monotonic() >= deadline:
