@@ -21,7 +21,7 @@ __implements__ = ["signal", "getsignal", "set_wakeup_fd"]
 __extensions__: list[str] = []
 #: Names this module re-exports from :mod:`signal` unchanged.
 __imports__ = [name for name in dir(_signal)
-               if not name.startswith("__") and name not in __implements__]
+               if not name.startswith("_") and name not in __implements__]
 __all__ = list(__implements__)
 
 # The real functions, bound before monkey patching can replace them.

@@ -19,6 +19,7 @@ milliseconds without switching.
 
 from __future__ import annotations
 
+import _posixsubprocess
 import errno as _errno
 import os as _os
 import subprocess as __subprocess__
@@ -68,7 +69,16 @@ __imports__ = [
     "CompletedProcess",
     "list2cmdline",
 ]
-__all__ = __implements__ + __imports__
+# The standard library's process-creation internals, under the names gevent exposes them by.
+# Our Popen runs the standard _execute_child, so nothing here is replaced: posix_spawn is used
+# where the standard library would use it.
+_fork_exec = getattr(__subprocess__, "_fork_exec", _posixsubprocess.fork_exec)
+_USE_POSIX_SPAWN = __subprocess__._USE_POSIX_SPAWN
+_use_posix_spawn = __subprocess__._use_posix_spawn
+__imports__ += [name for name in ("_posixsubprocess", "_fork_exec", "_USE_POSIX_SPAWN",
+                                  "_use_posix_spawn") if hasattr(__subprocess__, name)]
+__all__ = __implements__ + __imports__ + [
+    name for name in ("_posixsubprocess", "_fork_exec") if name not in __imports__]
 
 # The real calls, bound before monkey patching can swap the os module's attributes.
 _waitpid = _os.waitpid
@@ -302,6 +312,10 @@ class Popen(_StdPopen):
         if self.returncode is None and self.poll() is None:
             raise TimeoutExpired(self.args, timeout)
         return self.returncode
+
+    def pipe_cloexec(self) -> tuple[int, int]:
+        """A pipe whose descriptors are not inherited by children (gevent compatibility)."""
+        return _os.pipe()
 
     def _wait(self, timeout):
         return self.wait(timeout)

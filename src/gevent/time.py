@@ -15,5 +15,5 @@ __implements__ = ["sleep"]
 __extensions__: list[str] = []
 #: Names this module re-exports from :mod:`time` unchanged.
 __imports__ = [name for name in dir(_time)
-               if not name.startswith("__") and name not in __implements__]
+               if not name.startswith("_") and name not in __implements__]
 __all__ = ["sleep"]
