@@ -79,6 +79,14 @@ def _thread_alive(ident) -> bool:
     return ident is not None and ident in sys._current_frames()
 
 
+def wait_running(monitor, timeout: float = 5.0):
+    """Wait (bounded) until the monitor's thread runs Python code; return its ident."""
+    deadline = time.monotonic() + timeout
+    while not _thread_alive(monitor._thread_ident) and time.monotonic() < deadline:
+        blocking_sleep(0.002)
+    return monitor._thread_ident
+
+
 @pytest.fixture
 def monitor(saved_config, recorder):
     """The main hub's monitor, started for this test only and killed after it."""
@@ -313,11 +321,7 @@ def test_no_memory_limit_means_no_memory_check(monitor):
 
 
 def test_kill_is_prompt(monitor):
-    ident = monitor._thread_ident
-    deadline = time.monotonic() + 5
-    while ident is None and time.monotonic() < deadline:
-        blocking_sleep(0.005)
-        ident = monitor._thread_ident
+    ident = wait_running(monitor)
     assert _thread_alive(ident)
     started = time.monotonic()
     monitor.kill()
@@ -330,9 +334,7 @@ def test_kill_is_prompt(monitor):
 def test_monitor_thread_is_labelled_in_run_info(monitor):
     from gevent.util import format_run_info
 
-    deadline = time.monotonic() + 5
-    while monitor._thread_ident is None and time.monotonic() < deadline:
-        blocking_sleep(0.005)
+    wait_running(monitor)
     text = "\n".join(format_run_info())
     assert "gevent monitor for hub" in text
     assert "Monitoring thread:" in text
@@ -367,9 +369,7 @@ def test_hub_starts_monitor_when_it_first_runs(saved_config, recorder):
         assert isinstance(monitor, _monitor.PeriodicMonitoringThread)
         assert monitor.hub is hub
         assert hub.start_periodic_monitoring_thread() is monitor  # only one
-        deadline = time.monotonic() + 5
-        while monitor._thread_ident is None and time.monotonic() < deadline:
-            blocking_sleep(0.005)
+        wait_running(monitor)
         ident = monitor._thread_ident
         hub.destroy(destroy_loop=True)
         assert hub.periodic_monitoring_thread is None
@@ -403,9 +403,7 @@ def test_monitor_stops_when_hub_thread_ends(saved_config):
         hub = get_hub()
         gevent.sleep(0.001)
         monitor = hub.periodic_monitoring_thread
-        deadline = time.monotonic() + 5
-        while monitor._thread_ident is None and time.monotonic() < deadline:
-            blocking_sleep(0.005)
+        wait_running(monitor)
         return monitor, monitor._thread_ident
 
     monitor, ident = _in_new_thread(body)
@@ -537,9 +535,7 @@ def test_monitor_stops_when_hub_is_collected(saved_config):
     config.monitor_thread = True
     hub = Hub()  # not this thread's hub, never run: only this test holds it
     monitor = _monitor.start_periodic_monitoring_thread(hub)
-    deadline = time.monotonic() + 5
-    while monitor._thread_ident is None and time.monotonic() < deadline:
-        blocking_sleep(0.005)
+    wait_running(monitor)
     ident = monitor._thread_ident
     assert _thread_alive(ident)
     loop = hub.loop

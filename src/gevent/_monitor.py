@@ -160,7 +160,8 @@ class PeriodicMonitoringThread:
         self._exited = self._allocate_lock()
         self._exited.acquire()
         self._killed = False
-        self._start_new_thread(self._run, ())
+        # Known at once, so kill() right after starting still waits for the thread.
+        self._thread_ident = self._start_new_thread(self._run, ())
 
     @property
     def hub(self) -> Any:
