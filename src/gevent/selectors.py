@@ -170,3 +170,36 @@ class GeventSelector(__selectors__.BaseSelector):
 
 
 DefaultSelector = GeventSelector
+
+
+_saved: dict = {}
+
+
+def _gevent_did_monkey_patch(target_module, *args, **kwargs) -> None:
+    """Called by ``gevent.monkey`` after patching ``selectors``.
+
+    Code that bound a selector class before patching (``socketserver`` keeps
+    ``selectors.PollSelector``) must not block the hub: the standard poll and select selectors
+    are pointed at the cooperative ``poll``/``select``, which they bound when ``selectors``
+    was imported.
+    """
+    from . import select as gselect
+
+    poll_selector = getattr(target_module, "PollSelector", None)
+    if poll_selector is not None and "PollSelector" not in _saved:
+        _saved["PollSelector"] = poll_selector._selector_cls
+        poll_selector._selector_cls = gselect.poll
+    select_selector = getattr(target_module, "SelectSelector", None)
+    if select_selector is not None and "SelectSelector" not in _saved:
+        _saved["SelectSelector"] = select_selector.__dict__.get("_select")
+        if _saved["SelectSelector"] is not None:
+            select_selector._select = staticmethod(gselect.select)
+
+
+def _gevent_undo_monkey_patch(target_module) -> None:
+    if "PollSelector" in _saved:
+        target_module.PollSelector._selector_cls = _saved.pop("PollSelector")
+    if "SelectSelector" in _saved:
+        original = _saved.pop("SelectSelector")
+        if original is not None:
+            target_module.SelectSelector._select = original

@@ -328,8 +328,19 @@ class socket(_StdSocket):
                     pass
         return None
 
+    def _resolved(self, address):
+        # Host names are resolved through the hub's resolver (the kernel call would block in
+        # libc); resolution errors propagate from connect_ex() too, as in the standard library.
+        if isinstance(address, tuple) and len(address) >= 2 and self.family in (
+            __socket__.AF_INET,
+            __socket__.AF_INET6,
+        ):
+            return _resolve_address(self, address)
+        return address
+
     def connect(self, address) -> None:
         """Connect to *address*. A switch point; host names go through the hub's resolver."""
+        address = self._resolved(address)
         if self._timeout == 0.0:
             return _c_socket.connect(self, address)
         err = self._connect(address)
@@ -339,23 +350,16 @@ class socket(_StdSocket):
 
     def connect_ex(self, address) -> int:
         """Like :meth:`connect`, but return an errno instead of raising ``OSError``."""
+        address = self._resolved(address)
         if self._timeout == 0.0:
             return _c_socket.connect_ex(self, address)
         try:
             return self._connect(address)
         except TimeoutError:
             return EAGAIN
-        except OSError as ex:
-            if isinstance(ex, cancel_wait_ex) or not ex.errno:
-                raise
-            return ex.errno
 
     def _connect(self, address) -> int:
-        if isinstance(address, tuple) and len(address) >= 2 and self.family in (
-            __socket__.AF_INET,
-            __socket__.AF_INET6,
-        ):
-            address = _resolve_address(self, address)
+        """Connect to a resolved *address*, waiting cooperatively; return an errno."""
         timeout = self._timeout
         deadline = None if timeout is None else _monotonic() + timeout
         while True:
