@@ -23,7 +23,9 @@ _TIMEOUT_MAX = 2**31
 
 def _stdlib_timeout(blocking: bool, timeout: float | None) -> float | None:
     """Translate the ``_thread.lock`` calling convention to a timeout (None = forever)."""
-    if timeout is None or timeout == -1:
+    if timeout is None:
+        return None
+    if timeout == -1:
         return None
     if not blocking:
         raise ValueError("can't specify a timeout for a non-blocking call")
@@ -52,10 +54,16 @@ class LockType(BoundedSemaphore):
 
         *timeout* -1 waits forever; returns False if not acquired in time.
         """
+        if timeout != -1:
+            timeout = _stdlib_timeout(blocking, timeout)
+        elif self._counter > 0:
+            self._counter -= 1
+            return True
+        else:
+            timeout = None
         if self._counter > 0:
             self._counter -= 1
             return True
-        timeout = _stdlib_timeout(blocking, timeout)
         if not blocking:
             return False
         return self._acquire_slow(timeout)
@@ -111,6 +119,8 @@ class RLock:
         A switch point while another greenlet holds it. *timeout* None or -1 waits forever.
         Returns whether the lock was acquired.
         """
+        if timeout is not None and timeout != -1:
+            timeout = _stdlib_timeout(blocking, timeout)
         me = getcurrent()
         if self._owner is me:
             self._count += 1
@@ -118,10 +128,8 @@ class RLock:
         block = self._block
         if block._counter > 0:
             block._counter -= 1
-        else:
-            timeout = _stdlib_timeout(blocking, timeout)
-            if not blocking or not block._acquire_slow(timeout):
-                return False
+        elif not blocking or not block._acquire_slow(timeout):
+            return False
         self._owner = me
         self._count = 1
         return True

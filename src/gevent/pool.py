@@ -350,6 +350,7 @@ class Group(GroupMappingMixin):
                 if not block:
                     break
                 joinall(list(self.greenlets))
+                self._discard_dead()
         except Timeout as ex:
             if ex is not timer:
                 raise
@@ -364,6 +365,14 @@ class Group(GroupMappingMixin):
             self.dying.add(greenlet)
             if block:
                 greenlet.join(timeout)
+                self._discard_dead()
+
+    def _discard_dead(self) -> None:
+        # A greenlet killed before it started is dead at once, but its links (our _discard)
+        # run only on the next loop turn; callers that waited expect it gone now.
+        for greenlet in list(self.greenlets):
+            if getattr(greenlet, "dead", False):
+                self._discard(greenlet)
 
     def full(self) -> bool:
         """A Group is never full."""

@@ -1,0 +1,222 @@
+"""gevent.lock: semaphores, RLock and the stdlib-style lock."""
+
+from __future__ import annotations
+
+import pytest
+
+import gevent
+from gevent.lock import BoundedSemaphore, DummySemaphore, LockType, RLock, Semaphore, allocate_lock
+
+
+def test_waiters_acquire_in_fifo_order():
+    semaphore = Semaphore(0)
+    log = []
+
+    def acquirer(name):
+        semaphore.acquire()
+        log.append(name)
+
+    greenlets = [gevent.spawn(acquirer, n) for n in "abcd"]
+    gevent.sleep(0)
+    for _ in range(4):
+        semaphore.release()
+    gevent.joinall(greenlets, timeout=5)
+    assert log == list("abcd")
+    assert semaphore.counter == 0
+
+
+def test_contention_order_matches_gevent():
+    # A greenlet that releases and re-acquires without yielding keeps the lock (as in
+    # gevent); waiters are then served in the order they came.
+    semaphore = Semaphore(1)
+    log = []
+
+    def contend(name):
+        for _ in range(3):
+            with semaphore:
+                log.append(name)
+                gevent.sleep(0)
+
+    gevent.joinall([gevent.spawn(contend, n) for n in "abc"], timeout=5)
+    assert log == list("aaabbbccc")
+
+
+def test_yielding_between_acquires_is_fair():
+    semaphore = Semaphore(1)
+    log = []
+
+    def contend(name):
+        for _ in range(3):
+            with semaphore:
+                log.append(name)
+                gevent.sleep(0)
+            gevent.sleep(0)
+
+    gevent.joinall([gevent.spawn(contend, n) for n in "abc"], timeout=5)
+    assert log == list("abcabcabc")
+
+
+def test_release_from_main_greenlet_hands_permit_to_waiter():
+    semaphore = Semaphore(0)
+    woke = []
+    waiter = gevent.spawn(lambda: woke.append(semaphore.acquire()))
+    gevent.sleep(0)
+    semaphore.release()
+    # The main greenlet cannot barge: the permit already belongs to the waiter.
+    assert semaphore.acquire(blocking=False) is False
+    waiter.join(5)
+    assert woke == [True]
+
+
+def test_acquire_timeout_and_nonblocking():
+    semaphore = Semaphore(0)
+    assert semaphore.acquire(blocking=False) is False
+    assert semaphore.acquire(timeout=0.01) is False
+    assert semaphore.linkcount() == 0
+    assert semaphore.locked() and not semaphore.ready()
+    assert semaphore.wait(0.01) == 0
+
+
+def test_kill_while_waiting_leaves_nothing_registered():
+    semaphore = Semaphore(0)
+    waiters = [gevent.spawn(semaphore.acquire) for _ in range(2)]
+    gevent.sleep(0)
+    assert semaphore.linkcount() == 2
+    gevent.killall(waiters, timeout=5)
+    assert semaphore.linkcount() == 0
+    semaphore.release()
+    assert semaphore.counter == 1
+
+
+def test_permit_handed_to_a_leaving_waiter_is_passed_on():
+    import time
+
+    from gevent.timeout import Timeout
+
+    semaphore = Semaphore(0)
+    hub = gevent.get_hub()
+    releaser = hub.loop.timer(0.001)
+    releaser.start(semaphore.release)
+    # The release (which hands the permit to us) and the Timeout fire in the same batch.
+    hub.loop.run_callback(time.sleep, 0.02)
+    with pytest.raises(Timeout):
+        with Timeout(0.002):
+            semaphore.acquire()
+    releaser.stop()
+    assert semaphore.linkcount() == 0
+    assert semaphore.counter == 1
+
+
+def test_wait_does_not_acquire():
+    semaphore = Semaphore(0)
+    results = []
+    waiter = gevent.spawn(lambda: results.append(semaphore.wait(5)))
+    gevent.sleep(0)
+    semaphore.release()
+    waiter.join(5)
+    assert results == [1]
+    assert semaphore.counter == 1
+
+
+def test_counter_assignment_wakes_waiters():
+    semaphore = Semaphore(0)
+    greenlets = [gevent.spawn(semaphore.acquire) for _ in range(3)]
+    gevent.sleep(0)
+    semaphore.counter += 2
+    gevent.sleep(0)
+    assert sum(1 for g in greenlets if g.dead) == 2
+    semaphore.release()
+    gevent.joinall(greenlets, timeout=5)
+
+
+def test_rawlink_called_when_available():
+    semaphore = Semaphore(0)
+    calls = []
+    semaphore.rawlink(calls.append)
+    gevent.sleep(0)
+    assert calls == []
+    semaphore.release()
+    gevent.sleep(0)
+    assert calls == [semaphore]
+
+
+def test_bounded_semaphore_over_release():
+    semaphore = BoundedSemaphore(1)
+    with pytest.raises(ValueError):
+        semaphore.release()
+    with semaphore:
+        assert semaphore.locked()
+    assert semaphore.counter == 1
+    with pytest.raises(ValueError):
+        Semaphore(-1)
+
+
+def test_dummy_semaphore():
+    dummy = DummySemaphore()
+    assert dummy.acquire() is True and dummy.acquire(False) is True
+    assert dummy.release() is None
+    assert dummy.wait() == 1 and not dummy.locked() and dummy.ready()
+    with dummy:
+        pass
+
+
+def test_rlock_reentrant_and_owned():
+    lock = RLock()
+    assert lock.acquire() and lock.acquire()
+    assert lock._is_owned() and lock.locked()
+    other = gevent.spawn(lambda: lock.acquire(timeout=0.01))
+    assert other.get(timeout=5) is False
+    lock.release()
+    assert lock.locked()
+    lock.release()
+    assert not lock.locked()
+    with pytest.raises(RuntimeError):
+        lock.release()
+
+
+def test_rlock_release_by_other_greenlet_fails():
+    lock = RLock()
+    lock.acquire()
+    with pytest.raises(RuntimeError):
+        gevent.spawn(lock.release).get(timeout=5)
+    lock.release()
+
+
+def test_rlock_release_save_restore():
+    lock = RLock()
+    with lock:
+        with lock:
+            count, owner = lock._release_save()
+            assert count == 2 and not lock.locked()
+            lock._acquire_restore((count, owner))
+            assert lock._is_owned()
+    assert not lock.locked()
+
+
+def test_rlock_acquire_stdlib_conventions():
+    lock = RLock()
+    assert lock.acquire(True, -1)
+    lock.release()
+    with pytest.raises(ValueError):
+        lock.acquire(False, 1)
+
+
+def test_lock_type_has_stdlib_semantics():
+    lock = allocate_lock()
+    assert isinstance(lock, LockType)
+    assert lock.acquire() is True
+    assert lock.locked()
+    assert lock.acquire(False) is False
+    assert lock.acquire(True, 0.01) is False
+    with pytest.raises(ValueError):
+        lock.acquire(False, 1)
+    with pytest.raises(ValueError):
+        lock.acquire(True, -2)
+    # Another greenlet may release it (a plain lock has no owner).
+    gevent.spawn(lock.release).join(5)
+    assert not lock.locked()
+    with pytest.raises(RuntimeError):
+        lock.release()
+    with lock:
+        assert lock.locked()
+    assert "unlocked" in repr(lock)

@@ -1,0 +1,243 @@
+"""gevent.queue: FIFO hand-over, bounds, peek, shutdown, iteration, the queue variants."""
+
+from __future__ import annotations
+
+import pytest
+
+import gevent
+from gevent.queue import (
+    Channel,
+    Empty,
+    Full,
+    JoinableQueue,
+    LifoQueue,
+    PriorityQueue,
+    Queue,
+    ShutDown,
+    SimpleQueue,
+    UnboundQueue,
+)
+
+
+def test_generic_subscript_at_run_time():
+    assert Queue[int] is not None and SimpleQueue[str] is not None
+    assert PriorityQueue[int] is not None and Channel[int] is not None
+
+
+def test_getters_served_in_fifo_order():
+    queue = Queue()
+    log = []
+    getters = [gevent.spawn(lambda n=n: log.append((n, queue.get()))) for n in range(3)]
+    gevent.sleep(0)
+    for item in "xyz":
+        queue.put(item)
+    gevent.joinall(getters, timeout=5)
+    assert log == [(0, "x"), (1, "y"), (2, "z")]
+    assert queue.getters == type(queue.getters)()
+
+
+def test_putters_served_in_fifo_order_and_items_keep_order():
+    queue = Queue(1)
+    queue.put(0)
+    putters = [gevent.spawn(queue.put, n) for n in (1, 2, 3)]
+    gevent.sleep(0)
+    assert queue.full() and len(queue.putters) == 3
+    assert [queue.get() for _ in range(4)] == [0, 1, 2, 3]
+    gevent.joinall(putters, timeout=5)
+
+
+def test_put_get_timeouts_and_nowait():
+    queue = Queue(1)
+    with pytest.raises(Empty):
+        queue.get_nowait()
+    with pytest.raises(Empty):
+        queue.get(timeout=0.01)
+    queue.put_nowait(1)
+    with pytest.raises(Full):
+        queue.put_nowait(2)
+    with pytest.raises(Full):
+        queue.put(2, timeout=0.01)
+    assert queue.unfinished_tasks == 1
+    assert not queue.getters and not queue.putters
+
+
+def test_maxsize_semantics_and_runtime_change():
+    assert Queue().maxsize is None and Queue(0).maxsize is None and Queue(5).maxsize == 5
+    queue = Queue(1)
+    queue.put(1)
+    putter = gevent.spawn(queue.put, 2)
+    gevent.sleep(0)
+    assert not putter.dead
+    queue.maxsize = 2
+    putter.join(5)
+    assert putter.dead and queue.qsize() == 2
+    queue.maxsize = None
+    for item in range(10):
+        queue.put(item)
+    assert queue.qsize() == 12
+
+
+def test_peek_waits_without_removing():
+    queue = Queue()
+    peeker = gevent.spawn(queue.peek)
+    getter = gevent.spawn(queue.get)
+    gevent.sleep(0)
+    queue.put("item")
+    assert peeker.get(timeout=5) == "item"
+    assert getter.get(timeout=5) == "item"
+    queue.put("again")
+    assert queue.peek_nowait() == "again" and queue.qsize() == 1
+    with pytest.raises(Empty):
+        Queue().peek(timeout=0.01)
+
+
+def test_kill_waiting_getter_leaves_nothing_and_loses_no_item():
+    queue = Queue()
+    getters = [gevent.spawn(queue.get) for _ in range(2)]
+    gevent.sleep(0)
+    getters[0].kill()
+    assert len(queue.getters) == 1
+    queue.put("a")
+    assert getters[1].get(timeout=5) == "a"
+    # A putter killed while waiting takes its item with it and undoes its task.
+    bounded = Queue(1)
+    bounded.put(1)
+    putter = gevent.spawn(bounded.put, 2)
+    gevent.sleep(0)
+    putter.kill()
+    assert not bounded.putters and bounded.unfinished_tasks == 1 and bounded.qsize() == 1
+
+
+def test_iteration_ends_at_stop_iteration():
+    queue = Queue()
+    for item in (1, 2, StopIteration, 3):
+        queue.put(item)
+    assert list(queue) == [1, 2]
+    assert queue.get() == 3
+
+
+def test_bool_and_len():
+    queue = Queue()
+    assert bool(queue) and len(queue) == 0 and queue.empty()
+    queue.put(1)
+    assert len(queue) == 1 and not queue.empty()
+
+
+def test_priority_and_lifo():
+    queue = PriorityQueue(items=[5, 1, 3])
+    queue.put(2)
+    assert [queue.get() for _ in range(4)] == [1, 2, 3, 5]
+    lifo = LifoQueue()
+    for item in range(3):
+        lifo.put(item)
+    assert lifo.peek() == 2
+    assert [lifo.get() for _ in range(3)] == [2, 1, 0]
+
+
+def test_joinable_queue():
+    assert JoinableQueue is Queue
+    queue = Queue(items=[1, 2])
+    assert queue.unfinished_tasks == 2
+    assert queue.join(0.01) is False
+
+    def worker():
+        for _ in range(2):
+            queue.get()
+            gevent.sleep(0)
+            queue.task_done()
+
+    gevent.spawn(worker)
+    assert queue.join(5) is True
+    with pytest.raises(ValueError):
+        queue.task_done()
+    queue.put(3)
+    assert queue.join(0.01) is False
+
+
+def test_shutdown_graceful():
+    queue = Queue()
+    getter = gevent.spawn(queue.get)
+    gevent.sleep(0)
+    queue.put(1)
+    queue.put(2)
+    queue.shutdown()
+    assert getter.get(timeout=5) == 1
+    with pytest.raises(ShutDown):
+        queue.put(3)
+    assert queue.get() == 2
+    with pytest.raises(ShutDown):
+        queue.get()
+    assert queue.is_shutdown
+
+
+def test_shutdown_wakes_blocked_getters_and_putters():
+    queue = Queue(1)
+    queue.put(1)
+    putter = gevent.spawn(queue.put, 2)
+    empty = Queue()
+    getter = gevent.spawn(empty.get)
+    gevent.sleep(0)
+    queue.shutdown()
+    empty.shutdown()
+    with pytest.raises(ShutDown):
+        putter.get(timeout=5)
+    with pytest.raises(ShutDown):
+        getter.get(timeout=5)
+    assert queue.unfinished_tasks == 1
+
+
+def test_shutdown_immediate_drops_items_and_finishes_tasks():
+    queue = Queue(items=[1, 2, 3])
+    joiner = gevent.spawn(queue.join)
+    gevent.sleep(0)
+    queue.shutdown(immediate=True)
+    assert joiner.get(timeout=5) is True
+    assert queue.qsize() == 0 and queue.unfinished_tasks == 0
+    with pytest.raises(ShutDown):
+        queue.get()
+
+
+def test_unbound_queue():
+    queue = UnboundQueue()
+    for item in range(1000):
+        queue.put(item)
+    assert queue.qsize() == 1000 and queue.maxsize is None
+    with pytest.raises(ValueError):
+        UnboundQueue(5)
+
+
+def test_simple_queue_has_no_join():
+    queue = SimpleQueue(2)
+    queue.put(1)
+    assert not hasattr(queue, "join") and queue.get() == 1
+
+
+def test_channel_rendezvous():
+    channel = Channel()
+    log = []
+
+    def putter():
+        channel.put("x")
+        log.append("put-returned")
+
+    glet = gevent.spawn(putter)
+    gevent.sleep(0)
+    assert log == [] and channel.balance == 1
+    assert channel.get(timeout=5) == "x"
+    glet.join(5)
+    assert log == ["put-returned"]
+    with pytest.raises(Full):
+        channel.put_nowait(1)
+    with pytest.raises(Empty):
+        channel.get(timeout=0.01)
+    getter = gevent.spawn(channel.get)
+    gevent.sleep(0)
+    assert channel.balance == -1
+    channel.put(5)
+    assert getter.get(timeout=5) == 5
+
+
+def test_copy():
+    queue = Queue(3, items=[1, 2])
+    clone = queue.copy()
+    assert clone.maxsize == 3 and list(clone.queue) == [1, 2] and clone is not queue

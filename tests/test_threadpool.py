@@ -1,0 +1,176 @@
+"""gevent.threadpool: native worker threads, results handed back through the hub."""
+
+from __future__ import annotations
+
+import _thread
+import os
+import sys
+import time
+
+import pytest
+
+import gevent
+from gevent.threadpool import ThreadPool, ThreadPoolExecutor, ThreadResult
+
+
+def _wait_until(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        gevent.sleep(0.005)
+
+
+@pytest.fixture
+def pool():
+    pool = ThreadPool(3)
+    yield pool
+    pool.kill()
+    _wait_until(lambda: pool.size == 0)
+
+
+def test_apply_returns_and_raises(pool):
+    assert pool.apply(pow, (2, 10)) == 1024
+    with pytest.raises(ZeroDivisionError):
+        pool.apply(lambda: 1 / 0)
+    assert pool.spawn(lambda x: x, 5).get(timeout=5) == 5
+
+
+def test_runs_in_other_threads_without_blocking_the_hub(pool):
+    hub_thread = _thread.get_ident()
+    idents = pool.map(lambda _: _thread.get_ident(), range(3))
+    assert hub_thread not in idents
+    ticks = []
+    ticker = gevent.spawn(lambda: [ticks.append(gevent.sleep(0.01)) for _ in range(5)])
+    start = time.monotonic()
+    results = [pool.spawn(time.sleep, 0.1) for _ in range(3)]
+    gevent.wait(results, timeout=5)
+    elapsed = time.monotonic() - start
+    ticker.join(5)
+    assert len(ticks) == 5  # the hub kept running while the threads slept
+    assert elapsed < 0.25  # the three sleeps ran in parallel
+
+
+def test_size_grows_on_demand_up_to_maxsize(pool):
+    assert pool.size == 0 and pool.maxsize == 3
+    results = [pool.spawn(time.sleep, 0.05) for _ in range(6)]
+    assert pool.size <= 3
+    gevent.wait(results, timeout=5)
+    assert pool.join(5) is True
+    pool.size = 1
+    _wait_until(lambda: pool.size == 1)
+    with pytest.raises(ValueError):
+        pool.size = 4
+
+
+def test_kill_stops_threads(pool):
+    pool.size = 3
+    assert pool.size == 3
+    pool.kill()
+    _wait_until(lambda: pool.size == 0)
+
+
+def test_idle_threads_exit():
+    pool = ThreadPool(2, idle_task_timeout=0.05)
+    assert pool.apply(lambda: 1) == 1
+    _wait_until(lambda: pool.size == 0)
+    assert pool.apply(lambda: 2) == 2  # a new thread starts on demand
+    pool.kill()
+    _wait_until(lambda: pool.size == 0)
+
+
+def test_waiting_for_results_keeps_the_loop_alive(pool):
+    # Only the pool's reference keeps the loop running while the thread works: no LoopExit.
+    assert pool.apply(time.sleep, (0.05,)) is None
+
+
+def test_nested_apply_runs_inline(pool):
+    assert pool.apply(lambda: pool.apply(lambda: "inner")) == "inner"
+
+
+def test_mapping_api(pool):
+    assert pool.map(abs, [-1, -2]) == [1, 2]
+    assert sorted(pool.imap_unordered(abs, [-3, -4])) == [3, 4]
+    assert list(pool.imap(pow, [2, 3], [2, 2])) == [4, 9]
+    got = []
+    result = pool.apply_async(abs, (-5,), callback=got.append)
+    assert result.get(timeout=5) == 5
+    _wait_until(lambda: got == [5])
+
+
+def test_hub_threadpool_is_created_lazily_from_config():
+    hub = gevent.get_hub()
+    pool = hub.threadpool
+    assert isinstance(pool, ThreadPool) and pool.hub is hub
+    assert pool is hub.threadpool
+    assert pool.apply(lambda: "ok") == "ok"
+
+
+def test_thread_result_delivers_in_hub():
+    received = []
+    hub = gevent.get_hub()
+    ready = []
+    result = ThreadResult(received.append, hub, lambda: ready.append(1))
+
+    def worker():
+        result.set(42)
+
+    _thread.start_new_thread(worker, ())
+    _wait_until(lambda: received)
+    assert received[0] is result and result.value == 42 and result.successful()
+    assert ready == [1]
+
+
+def test_executor_futures_wait_cooperatively():
+    executor = ThreadPoolExecutor(2)
+    try:
+        future = executor.submit(time.sleep, 0.05)
+        other = gevent.spawn(lambda: "ran while waiting")
+        assert future.result(timeout=5) is None
+        assert other.get(timeout=5) == "ran while waiting"
+        failing = executor.submit(lambda: 1 / 0)
+        assert isinstance(failing.exception(timeout=5), ZeroDivisionError)
+        with pytest.raises(ZeroDivisionError):
+            failing.result()
+        futures = [executor.submit(abs, -n) for n in range(3)]
+        done = gevent.wait(futures, timeout=5)
+        assert len(done) == 3 and [f.result() for f in futures] == [0, 1, 2]
+        assert list(executor.map(abs, [-1, -2])) == [1, 2]
+    finally:
+        executor.shutdown()
+    with pytest.raises(RuntimeError):
+        executor.submit(abs, 1)
+    _wait_until(lambda: executor._pool.size == 0)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_on_fork_resets_pool_in_child(pool):
+    assert pool.apply(lambda: 1) == 1
+    assert pool.size >= 1
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's threads are gone, the pool starts afresh
+        try:
+            pool._on_fork()
+            ok = pool.size == 0 and pool.apply(lambda: 7) == 7
+            os.write(write_fd, b"ok" if ok else b"bad")
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    try:
+        data = b""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            chunk = os.read(read_fd, 2)
+            data += chunk
+            if not chunk or len(data) >= 2:
+                break
+    finally:
+        os.close(read_fd)
+        os.waitpid(pid, 0)
+    assert data == b"ok"
+
+
+def test_workers_started_with_original_start_new_thread():
+    import gevent.threadpool as module
+
+    assert module._start_new_thread is _thread.start_new_thread or "gevent.monkey" in sys.modules
