@@ -165,3 +165,49 @@ def test_missing_dnspython_gives_a_clear_import_error():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             env=env, timeout=30)
     assert "pip install gevent[dnspython]" in result.stdout
+
+
+@pytest.fixture
+def ares_resolver(server):
+    pytest.importorskip("pycares")
+    from gevent.resolver.ares import Resolver
+
+    res = Resolver(servers=["127.0.0.1"], udp_port=server.port, timeout=1, tries=1)
+    yield res
+    res.close()
+
+
+def test_ares_lookups(ares_resolver, server):
+    result = ares_resolver.getaddrinfo("www.example.test", 80, socket.AF_INET,
+                                       socket.SOCK_STREAM)
+    assert sorted(info[4] for info in result) == [("192.0.2.1", 80), ("192.0.2.2", 80)]
+    name, aliases, addresses = ares_resolver.gethostbyname_ex("alias.example.test")
+    assert (name, aliases, sorted(addresses)) == (
+        "www.example.test", ["alias.example.test"], ["192.0.2.1", "192.0.2.2"])
+    assert ares_resolver.gethostbyaddr("192.0.2.1")[0] == "www.example.test"
+    with pytest.raises(socket.gaierror):
+        ares_resolver.gethostbyname("nope.example.test")
+    assert ares_resolver.getaddrinfo("localhost", 80, socket.AF_INET, socket.SOCK_STREAM) == \
+        stdsocket.getaddrinfo("localhost", 80, socket.AF_INET, socket.SOCK_STREAM)
+    glets = [gevent.spawn(ares_resolver.gethostbyname, "v4only.example.test")
+             for _ in range(10)]
+    gevent.joinall(glets, timeout=5, raise_error=True)
+    assert {g.value for g in glets} == {"192.0.2.9"}
+
+
+def test_ares_timeout(ares_resolver, server):
+    server.silent = True
+    start = time.monotonic()
+    with pytest.raises(socket.gaierror):
+        ares_resolver.gethostbyname("www.example.test")
+    assert time.monotonic() - start < 5
+
+
+def test_missing_pycares_gives_a_clear_import_error():
+    script = ("import sys; sys.modules['pycares'] = None\n"
+              "try:\n import gevent.resolver.ares\n"
+              "except ImportError as ex:\n print(ex)")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env=env, timeout=30)
+    assert "gevent[ares]" in result.stdout
