@@ -199,6 +199,11 @@ def test_locks():
     lock = gthread.allocate_lock()
     assert isinstance(lock, gthread.LockType) and gthread.LockType is LockType
     assert gthread.allocate is gthread.allocate_lock and gthread.lock is gthread.LockType
+
+    class Holder:
+        locktype = gthread.allocate_lock  # as CPython's lock tests keep it
+
+    assert isinstance(Holder().locktype(), LockType)
     assert lock.acquire() and lock.locked()
     assert not lock.acquire(False)
     assert not lock.acquire(True, 0.01)

@@ -11,6 +11,8 @@ unlocked lock): it is what the green ``_thread`` module hands out under monkey p
 
 from __future__ import annotations
 
+from _thread import TIMEOUT_MAX as _NATIVE_TIMEOUT_MAX
+
 from greenlet import getcurrent
 
 from ._semaphore import BoundedSemaphore, DummySemaphore, Semaphore
@@ -18,7 +20,7 @@ from ._semaphore import BoundedSemaphore, DummySemaphore, Semaphore
 __all__ = ["Semaphore", "BoundedSemaphore", "DummySemaphore", "RLock"]
 
 #: What ``_thread.TIMEOUT_MAX`` is for native locks: longer waits are rejected.
-_TIMEOUT_MAX = 2**31
+_TIMEOUT_MAX = _NATIVE_TIMEOUT_MAX
 
 
 def _stdlib_timeout(blocking: bool, timeout: float | None) -> float | None:

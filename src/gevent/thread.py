@@ -30,7 +30,7 @@ from .event import Event
 from .greenlet import Greenlet
 from .hub import get_hub_if_exists
 from .local import local as _local  # noqa: F401  (the green _thread._local)
-from .lock import LockType, RLock, allocate_lock
+from .lock import LockType, RLock
 from .monkey._state import get_original
 
 __target__ = "_thread"
@@ -102,8 +102,9 @@ def _get_main_thread_ident() -> int:
     return _threading.main_thread().ident  # type: ignore[return-value]
 
 
-allocate = allocate_lock
-lock = LockType
+# The class itself, not a function: tests and code keep ``locktype = _thread.allocate_lock`` as a
+# class attribute, and a Python function there would become a method and receive ``self``.
+allocate_lock = allocate = lock = LockType
 
 
 def get_ident(gr=None) -> int:
