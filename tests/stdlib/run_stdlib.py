@@ -35,6 +35,16 @@ SUBSTITUTES = [
 ]
 
 
+#: Environment set for a module's run unless the caller set it. CPython's socket tests count
+#: threads around every test (``wait_threads_exit``): the thread resolver's pool workers would
+#: look like leaked threads, so those modules resolve ``localhost`` with the blocking resolver.
+MODULE_ENVIRONMENT = {
+    "test_socket": {"GEVENT_RESOLVER": "block"},
+    "test_ssl": {"GEVENT_RESOLVER": "block"},
+    "test_socketserver": {"GEVENT_RESOLVER": "block"},
+}
+
+
 def substitute(names=None) -> list[str]:
     """Install our implementations into the standard modules (a minimal monkey patch)."""
     done = []
@@ -167,6 +177,8 @@ def main(argv=None) -> int:
         os._exit(0)
 
     env = dict(os.environ)
+    for key, value in MODULE_ENVIRONMENT.get(args.module, {}).items():
+        env.setdefault(key, value)
     env["PYTHONPATH"] = os.pathsep.join(
         [os.path.join(ROOT, "src")] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep)
                                       if p])
