@@ -393,3 +393,35 @@ def test_config_loop_selects_backend():
 
 def test_getcurrent_in_main_is_root():
     assert getcurrent().parent is None
+
+
+def test_join_greenlet_of_another_thread_waits_instead_of_loop_exit():
+    # The joining thread's own loop has nothing else to do: it must wait for the other thread.
+    holder = {}
+    started = threading.Event()
+
+    def owner_thread():
+        holder["g"] = gevent.spawn(gevent.sleep, 0.2)
+        started.set()
+        holder["g"].join(5)
+        get_hub().destroy()
+
+    t = threading.Thread(target=owner_thread)
+    t.start()
+    assert started.wait(5)
+    result = {}
+
+    def joiner_thread():
+        try:
+            holder["g"].join(5)
+            result["dead"] = holder["g"].dead
+        except BaseException as ex:  # noqa: BLE001 - recorded for the assertion
+            result["error"] = ex
+        finally:
+            get_hub().destroy()
+
+    j = threading.Thread(target=joiner_thread)
+    j.start()
+    j.join(10)
+    t.join(10)
+    assert result == {"dead": True}

@@ -52,8 +52,15 @@ def test_dummy_thread_is_forgotten_when_its_greenlet_ends():
     def body():
         box.append(gthreading._DummyThread())
 
-    glet = gevent.spawn(body)
-    glet.join()
-    dummy = box[0]
-    gevent.sleep(0)
-    assert threading._active.get(dummy.ident) is not dummy
+    saved = dict(threading._active)
+    try:
+        glet = gevent.spawn(body)
+        glet.join()
+        dummy = box[0]
+        gevent.sleep(0)
+        assert threading._active.get(dummy.ident) is not dummy
+    finally:
+        # Unpatched threading gave the dummy the real thread's ident, so forgetting it removed
+        # the main thread's entry: put the process's threading state back for later tests.
+        threading._active.clear()
+        threading._active.update(saved)

@@ -127,12 +127,16 @@ class AbstractLinkable:
         owner = self.hub
         if owner is None:
             owner = self.hub = hub
-        link = current.switch if owner is hub else _ForeignLink(hub, current.switch)
+        foreign = owner is not hub
+        link = _ForeignLink(hub, current.switch) if foreign else current.switch
         self._links.append(link)
+        loop = hub.loop
+        if foreign:
+            # Another thread will wake us: our loop must not decide it has nothing left to do.
+            loop._add_ref()
         timer = None
         if timeout is not None:
-            timer = hub.loop._timer_at(monotonic() + max(timeout, 0.0), current.switch,
-                                       (_TIMED_OUT,))
+            timer = loop._timer_at(monotonic() + max(timeout, 0.0), current.switch, (_TIMED_OUT,))
         try:
             result = hub.switch()
         except BaseException:
@@ -140,7 +144,9 @@ class AbstractLinkable:
             raise
         finally:
             if timer is not None:
-                hub.loop._timer_cancel(timer)
+                loop._timer_cancel(timer)
+            if foreign:
+                loop._drop_ref()
         if result is _TIMED_OUT:
             self.unlink(link)
             return False

@@ -493,13 +493,17 @@ class Greenlet(RawGreenlet, Generic[T]):
             raise BlockingSwitchOutError(
                 "Impossible to call blocking function in the event loop callback"
             )
-        link = current.switch if hub is self.parent else _ForeignLink(hub, current.switch)
+        foreign = hub is not self.parent
+        link = _ForeignLink(hub, current.switch) if foreign else current.switch
         if type(self._links) is list:
             self._links.append(link)
         else:
             self._links = [link]
         if self._exc_info is not None and self._notifier is None:
             self._schedule_notify()
+        if foreign:
+            # Another thread will wake us: our loop must not decide it has nothing left to do.
+            hub.loop._add_ref()
         timer = None
         if timeout is not None:
             timer = hub.loop._timers.add(monotonic() + max(timeout, 0.0), current.switch,
@@ -512,6 +516,8 @@ class Greenlet(RawGreenlet, Generic[T]):
         finally:
             if timer is not None:
                 hub.loop._timers.cancel(timer)
+            if foreign:
+                hub.loop._drop_ref()
         if result is _TIMED_OUT:
             self.unlink(link)
             return False
