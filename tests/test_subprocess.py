@@ -15,6 +15,8 @@ import time
 import pytest
 
 import gevent
+import gevent.event
+import gevent.os
 from gevent import subprocess
 from gevent.subprocess import PIPE, STDOUT, Popen, TimeoutExpired
 
@@ -370,3 +372,33 @@ def test_getoutput_and_getstatusoutput():
     assert subprocess.getstatusoutput("echo a; exit 2") == (2, "a")
     assert subprocess.getoutput("echo z") == "z"
     assert subprocess.getstatusoutput("echo b") == (0, "b")
+
+
+def test_pipeline_hands_a_pipe_to_the_next_child():
+    p1 = Popen([PY, "-c", "import time, sys; time.sleep(0.2); sys.stdout.write('x' * 100000)"],
+               stdout=PIPE)
+    p2 = Popen([PY, "-c", "import sys; print(len(sys.stdin.read()))"], stdin=p1.stdout,
+               stdout=PIPE)
+    p1.stdout.close()
+    assert p2.communicate(timeout=20)[0] == b"100000\n"
+    assert p1.wait(timeout=10) == 0
+
+
+def test_returncode_is_set_by_poll_or_wait_only():
+    # As with the standard library: the exit is noticed by the loop, but returncode is set
+    # when the Popen is asked, and until then os.waitpid() can still collect the status.
+    p = Popen(["true"])
+    done = gevent.event.Event()
+    p._exit.rawlink(lambda _: done.set())
+    assert done.wait(timeout=10)
+    assert p.returncode is None
+    pid, status = gevent.os.waitpid(p.pid, 0)
+    assert (pid, os.waitstatus_to_exitcode(status)) == (p.pid, 0)
+    assert p.poll() == 0
+
+
+def test_status_consumed_by_popen_is_gone_for_waitpid():
+    p = Popen(["true"])
+    assert p.wait(timeout=10) == 0
+    with pytest.raises(ChildProcessError):
+        gevent.os.waitpid(p.pid, 0)

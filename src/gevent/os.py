@@ -309,6 +309,10 @@ def waitpid(pid: int, options: int) -> tuple[int, int]:
                 record.reaped_directly(status)
                 return _collect(record)
             return rpid, status
+        status = _child.reaped.pop(pid, None)
+        if status is not None:
+            # Reaped by another watcher (a gevent.subprocess.Popen's): its status is kept here.
+            return pid, status
         if options & ~_WNOHANG:
             return _waitpid(pid, options)
         rpid, status = _waitpid(pid, options | _WNOHANG)

@@ -111,15 +111,30 @@ class _ProcessExit(_AbstractLinkable):
         return self.done
 
 
+#: How long the status of a reaped child stays in the shared table for os.waitpid().
+_STATUS_TTL = 60.0
+
+
 def _on_child_exit(popen_ref, watcher) -> None:
+    # The watcher reaped the child. As with the standard library, returncode is only set when
+    # the Popen is polled or waited for; until then (and for a while) the status also sits in
+    # the shared table, so code that calls os.waitpid(popen.pid) itself still gets it.
+    pid, status = watcher.pid, watcher.rstatus
+    _reaped[pid] = status
+    watcher.loop._timers.add(_monotonic() + _STATUS_TTL, _expire_status, (pid, status), False)
     popen = popen_ref()
-    if popen is None:
-        # The Popen was collected while the child ran; leave the status in the shared table
-        # for the standard library's _cleanup() to find through _internal_poll.
-        return
-    _reaped.pop(watcher.pid, None)
-    popen._watcher = None
-    popen._record_status(watcher.rstatus)
+    if popen is not None:
+        popen._watcher = None
+        popen._exit_status = status
+        popen._exit.done = True
+        popen._exit._check_and_notify()
+    # else: the Popen was collected while the child ran; the standard library's _cleanup()
+    # finds the status in the table through _internal_poll.
+
+
+def _expire_status(pid: int, status: int) -> None:
+    if _reaped.get(pid) == status:
+        del _reaped[pid]
 
 
 class Popen(_StdPopen):
@@ -139,6 +154,7 @@ class Popen(_StdPopen):
         hub = _get_hub()
         self._hub = hub
         self._watcher = None
+        self._exit_status: int | None = None
         self._exit = _ProcessExit()
         self._communicating_greenlets: list | None = None
         self._communication_errors: list = []
@@ -153,6 +169,8 @@ class Popen(_StdPopen):
         if process_group is not None:
             extra["process_group"] = process_group
         try:
+            for given in (stdin, stdout, stderr):
+                _hand_over_blocking(given)
             if _is_pipe(stdin):
                 child_in, parent_in = _os.pipe()
                 made += (child_in, parent_in)
@@ -164,6 +182,10 @@ class Popen(_StdPopen):
                 made += (parent_err, child_err)
             if isinstance(pipesize, int) and pipesize > 0:
                 _set_pipe_sizes(pipesize, parent_in, child_out, child_err, made)
+            # Our ends become file objects just before the child starts (as the standard
+            # library orders it: subclasses of _execute_child may look at them).
+            self._made_fds = made
+            self._pending_pipes = (bufsize, parent_in, parent_out, parent_err)
             super().__init__(
                 args, bufsize, executable, child_in, child_out, child_err, preexec_fn,
                 close_fds, shell, cwd, env, universal_newlines, startupinfo, creationflags,
@@ -180,10 +202,18 @@ class Popen(_StdPopen):
         for fd in (child_in, child_out, child_err):
             if fd in made:
                 _os.close(fd)
-        self._wrap_pipes(bufsize, parent_in, parent_out, parent_err)
+        if self._pending_pipes is not None:  # _execute_child was replaced (tests do that)
+            self._wrap_pipes(*self._pending_pipes)
         self._start_watching(hub)
 
+    def _execute_child(self, *args, **kwargs):
+        pending = self._pending_pipes
+        if pending is not None:
+            self._wrap_pipes(*pending)
+        return super()._execute_child(*args, **kwargs)
+
     def _wrap_pipes(self, bufsize, parent_in: int, parent_out: int, parent_err: int) -> None:
+        self._pending_pipes = None
         text = bool(self.text_mode)
         encoding = self.encoding if text else None
         errors = self.errors if text else None
@@ -194,6 +224,10 @@ class Popen(_StdPopen):
             # Text streams do the line buffering; the binary layer gets the default size.
             line_buffering = True
             bufsize = -1
+        made = self._made_fds
+        for fd in (parent_in, parent_out, parent_err):
+            if fd in made:
+                made.remove(fd)  # owned by its file object from here on
         if parent_in != -1:
             self.stdin = _open_descriptor(parent_in, "w" if text else "wb", bufsize,
                                           encoding=encoding, errors=errors,
@@ -206,7 +240,7 @@ class Popen(_StdPopen):
                                            encoding=encoding, errors=errors)
 
     def _start_watching(self, hub) -> None:
-        if self.returncode is not None:
+        if self.returncode is not None or not self._child_created:
             self._exit.done = True
             return
         # A status recorded under this pid belongs to an earlier process that had the number.
@@ -230,7 +264,13 @@ class Popen(_StdPopen):
         # never switches, and uses only its arguments (it may run at interpreter shutdown).
         if self.returncode is not None:
             return self.returncode
-        status = _reaped.pop(self.pid, None)  # reaped by a watcher in another thread
+        status = self._exit_status
+        if status is not None:
+            # Ours now, as if we had reaped it: a later os.waitpid() gets ECHILD.
+            if _reaped.get(self.pid) == status:
+                del _reaped[self.pid]
+        else:
+            status = _reaped.pop(self.pid, None)  # reaped by a watcher nobody reported to
         if status is None:
             if not self._waitpid_lock.acquire(False):
                 return None  # another thread is in waitpid for this child
@@ -285,22 +325,22 @@ class Popen(_StdPopen):
             # Its loop runs in another thread: let it find the status when it looks.
             _reaped[self.pid] = status
 
-    def wait(self, timeout: float | None = None) -> int:
-        """Wait for the child to exit and return :attr:`returncode`. A switch point.
+    # The public wait() and communicate() are the standard library's (with its KeyboardInterrupt
+    # handling and single-pipe fast path); these are the two places where they block.
 
-        Raises :exc:`TimeoutExpired` if it is still running after *timeout* seconds.
-        """
+    def _wait(self, timeout: float | None) -> int:
+        """Wait for the exit on the loop; TimeoutExpired after *timeout* seconds."""
         if self.returncode is not None:
             return self.returncode
         deadline = None if timeout is None else _monotonic() + timeout
-        if self._watcher is not None and self._hub is _get_hub_if_exists():
-            exit_ = self._exit
+        exit_ = self._exit
+        if not exit_.done and self._watcher is not None and self._hub is _get_hub_if_exists():
             while not exit_.done:
                 remaining = None if deadline is None else deadline - _monotonic()
                 if remaining is not None and remaining <= 0:
                     break
                 exit_._wait_core(remaining)
-        else:
+        elif not exit_.done:
             # The watcher belongs to another thread's loop: poll, sleeping cooperatively here.
             delay = 0.0005
             while self.poll() is None:
@@ -309,7 +349,7 @@ class Popen(_StdPopen):
                     break
                 _sleep(delay if remaining is None else min(delay, remaining))
                 delay = min(delay * 2, 0.05)
-        if self.returncode is None and self.poll() is None:
+        if self._internal_poll() is None:
             raise TimeoutExpired(self.args, timeout)
         return self.returncode
 
@@ -317,35 +357,28 @@ class Popen(_StdPopen):
         """A pipe whose descriptors are not inherited by children (gevent compatibility)."""
         return _os.pipe()
 
-    def _wait(self, timeout):
-        return self.wait(timeout)
-
     def rawlink(self, callback) -> None:
         """Call ``callback(self)`` in the hub once the child has exited (gevent extension)."""
-        self._exit.rawlink(lambda _exit: callback(self))
+        def link(_exit) -> None:
+            self.poll()  # sets returncode for the callback to read
+            callback(self)
 
-    # -- communicate ----------------------------------------------------------------------
+        self._exit.rawlink(link)
 
-    def communicate(self, input=None, timeout: float | None = None) -> tuple[Any, Any]:
-        """Send *input* to stdin, read stdout and stderr to EOF, wait for the exit.
-        A switch point.
+    def _communicate(self, input, endtime: float | None, orig_timeout: float | None):
+        """Feed stdin and drain stdout/stderr in greenlets until EOF, then wait for the exit.
 
-        Returns ``(stdout, stderr)`` (None for a stream that is not a pipe). After *timeout*
-        seconds raises :exc:`TimeoutExpired` carrying the output so far; calling again goes on
-        where this call stopped.
+        On timeout raises TimeoutExpired with the output so far; the greenlets go on, and the
+        next call collects what they read meanwhile.
         """
-        if self._communication_started and input:
-            raise ValueError("Cannot send input after starting communication")
-        deadline = None if timeout is None else _monotonic() + timeout
         glets = self._communicating_greenlets
         if glets is None:
-            self._communication_started = True
             glets = self._communicating_greenlets = self._start_communicating(input)
         if glets:
-            remaining = None if deadline is None else max(deadline - _monotonic(), 0)
+            remaining = None if endtime is None else max(endtime - _monotonic(), 0)
             done = _joinall(glets, timeout=remaining)
             if len(done) < len(glets):
-                raise TimeoutExpired(self.args, timeout,
+                raise TimeoutExpired(self.args, orig_timeout,
                                      output=_joined(self._stdout_chunks),
                                      stderr=_joined(self._stderr_chunks))
             self._communicating_greenlets = []
@@ -353,20 +386,14 @@ class Popen(_StdPopen):
                 error = self._communication_errors.pop(0)
                 self._communication_errors.clear()
                 raise error
-        try:
-            self.wait(None if deadline is None else max(deadline - _monotonic(), 0))
-        except TimeoutExpired:
-            raise TimeoutExpired(self.args, timeout) from None
+        self._wait(None if endtime is None else max(endtime - _monotonic(), 0))
         return (self._result(self.stdout, self._stdout_chunks),
                 self._result(self.stderr, self._stderr_chunks))
 
     def _start_communicating(self, input) -> list:
         glets = []
         if self.stdin:
-            if input:
-                glets.append(_Greenlet.spawn(self._feed_stdin, input))
-            else:
-                self._close_stdin()
+            glets.append(_Greenlet.spawn(self._feed_stdin, input))
         if self.stdout:
             self._stdout_chunks = []
             glets.append(_Greenlet.spawn(self._drain, self.stdout, self._stdout_chunks))
@@ -387,11 +414,17 @@ class Popen(_StdPopen):
     def _feed_stdin(self, input) -> None:
         stdin = self.stdin
         try:
-            if self.text_mode:
-                data = input.encode(stdin.encoding, stdin.errors)
-                stdin.buffer.write(data)
+            try:
+                # What the caller wrote without flushing goes first.
+                stdin.flush()
+            except BrokenPipeError:
+                pass  # the child is gone; closing below is all that is left
             else:
-                stdin.write(input)
+                if input:
+                    if self.text_mode:
+                        stdin.buffer.write(input.encode(stdin.encoding, stdin.errors))
+                    else:
+                        stdin.write(input)
             self._close_stdin()
         except BrokenPipeError:
             self._close_stdin()
@@ -435,6 +468,32 @@ class Popen(_StdPopen):
         # Readers still parked on the pipes (after a timeout) must go before the pipes close.
         self._stop_communicating()
         return super().__exit__(exc_type, value, traceback)
+
+
+def _hand_over_blocking(stream) -> None:
+    """A descriptor given to the child must be in blocking mode: O_NONBLOCK belongs to the
+    open file, which the child shares, and most programs fail on EAGAIN. So a cooperative pipe
+    handed to another child (``Popen(..., stdin=p1.stdout)``) blocks from then on, as in gevent.
+    """
+    if stream is None or isinstance(stream, bool):
+        return
+    if isinstance(stream, int):
+        fd = stream
+    else:
+        fileno = getattr(stream, "fileno", None)
+        if fileno is None:
+            return  # the standard library reports the bad argument
+        try:
+            fd = fileno()
+        except (OSError, ValueError):
+            return
+    if fd < 0:
+        return  # PIPE, STDOUT, DEVNULL
+    try:
+        if not _os.get_blocking(fd):
+            _os.set_blocking(fd, True)
+    except OSError:
+        pass  # not a descriptor we can look at: the standard library reports it
 
 
 def _is_pipe(value) -> bool:
