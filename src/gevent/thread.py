@@ -150,6 +150,8 @@ class _ThreadHandle:
         return False
 
     def _set_done(self) -> None:
+        if not self._started:
+            raise RuntimeError("thread not started")
         self._done.set()
 
     def join(self, timeout: float | None = None) -> None:
@@ -205,6 +207,11 @@ def _finish(record: _GreenThread) -> None:
 
 
 def _report_unraisable(function, exc: BaseException) -> None:
+    # What CPython's thread bootstrap reports: 3.13 moved the function into the message.
+    if sys.version_info >= (3, 13):
+        message, culprit = f"Exception ignored in thread started by {function!r}", None
+    else:
+        message, culprit = "Exception ignored in thread started by", function
     hook = sys.unraisablehook
     if hook is sys.__unraisablehook__:
         # The default hook only accepts its own C argument type; print what it would print.
@@ -212,7 +219,7 @@ def _report_unraisable(function, exc: BaseException) -> None:
         if stream is None:
             return
         try:
-            stream.write(f"Exception ignored in thread started by: {function!r}\n")
+            stream.write(f"{message}: {function!r}\n" if culprit is not None else f"{message}:\n")
             traceback.print_exception(type(exc), exc, exc.__traceback__, file=stream)
         except BaseException:
             pass  # stderr is gone (interpreter shutdown): nowhere left to report to
@@ -222,8 +229,8 @@ def _report_unraisable(function, exc: BaseException) -> None:
         exc_type = type(exc)
         exc_value = exc
         exc_traceback = exc.__traceback__
-        err_msg = "Exception ignored in thread started by"
-        object = function
+        err_msg = message
+        object = culprit
 
     hook(_Args)
 

@@ -130,6 +130,7 @@ def run(module_name: str, full: bool, per_test: float, budget: float) -> dict:
         p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     outcomes: dict[str, tuple[str, str]] = {}
     hung: list[str] = []
+    finished = False
     deadline = time.monotonic() + budget
     with tempfile.TemporaryDirectory() as tmp:
         progress = os.path.join(tmp, "progress.jsonl")
@@ -175,6 +176,7 @@ def run(module_name: str, full: bool, per_test: float, budget: float) -> dict:
         "module": module_name,
         "python": sys.version.split()[0],
         "subset": "full" if full else "curated",
+        "complete": finished,
         "run": len(outcomes) + len(hung),
         "passed": sum(1 for k, _ in outcomes.values() if k in ("pass", "xfail")),
         "skipped": sum(1 for k, _ in outcomes.values() if k == "skip"),

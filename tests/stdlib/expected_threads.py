@@ -3,7 +3,7 @@
 SKIP: tests not run at all, because they block the whole process by design.
 KNOWN: tests that fail, each with the reason. ``"all"`` applies to every Python, ``"3.x"`` adds
 entries for one version; a key matches a test id or a prefix of one (a class).
-CURATED: the subset ``make test`` runs by default (the full run: GEVENT_STDLIB_FULL=1).
+CURATED: the subset ``make test`` runs of a slow module (all of it: GEVENT_STDLIB_FULL=1).
 
 Full-run counts (Python 3.11.7, patch_all()) are in tests/stdlib/RESULTS_threads.md.
 """
@@ -70,8 +70,7 @@ KNOWN: dict[str, dict[str, dict[str, str]]] = {
 }
 
 CURATED: dict[str, list[str]] = {
-    "test_thread": ["test.test_thread.ThreadRunningTests", "test.test_thread.BarrierTest",
-                    "test.test_thread.LockTests"],
+    # test_threading is the slow one (many subprocesses); the other modules run whole.
     "test_threading": [_T + "ThreadTests.test_daemon_param",
                        _T + "ThreadTests.test_ident_of_no_threading_threads",
                        _T + "ThreadTests.test_limbo_cleanup",
@@ -79,8 +78,6 @@ CURATED: dict[str, list[str]] = {
                        _T + "ThreadJoinOnShutdown", _T + "LockTests", _T + "RLockTests",
                        _T + "EventTests", _T + "ConditionTests", _T + "SemaphoreTests",
                        _T + "BarrierTests", _T + "TimerTests", _T + "ExceptHookTests"],
-    "test_queue": ["test.test_queue.PyQueueTest", "test.test_queue.PySimpleQueueTest",
-                   "test.test_queue.CQueueTest"],
 }
 
 
