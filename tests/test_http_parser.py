@@ -569,3 +569,22 @@ def test_http_package_imports_no_io():
                 continue
             for name in names:
                 assert name in allowed, f"{path.name} imports {name}"
+
+
+def test_direct_body_reads():
+    parser = RequestParser()
+    parser.feed(b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc")
+    assert isinstance(parser.next_event(), Request)
+    assert parser.direct_body_budget() == 0  # bytes are buffered: take them first
+    assert parser.next_event() == Data(b"abc")
+    assert parser.direct_body_budget() == 7
+    parser.consume_direct_body(4)
+    assert parser.direct_body_budget() == 3
+    with pytest.raises(RuntimeError):
+        parser.consume_direct_body(4)
+    parser.consume_direct_body(3)
+    assert parser.direct_body_budget() == 0
+    assert parser.next_event() == EndOfMessage()
+    parser.feed(b"GET / HTTP/1.1\r\n\r\n")
+    assert parser.next_event().method == "GET"
+    assert parser.direct_body_budget() == 0

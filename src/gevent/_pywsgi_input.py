@@ -144,7 +144,16 @@ class Input:
             return b""
         if self._continue_socket is not None:
             self._send_100_continue()
-        parser = self.rfile.parser
+        rfile = self.rfile
+        parser = rfile.parser
+        budget = parser.direct_body_budget()
+        if budget:
+            # Straight from the socket: no copy into and out of the parser's buffer.
+            data = rfile._recv(budget if budget < _RECV_SIZE else _RECV_SIZE)
+            if not data:
+                raise _InvalidClientInput("connection closed in the middle of the body")
+            parser.consume_direct_body(len(data))
+            return data
         while True:
             try:
                 event = parser.next_event()
@@ -177,9 +186,18 @@ class Input:
     def read(self, length: int | None = None) -> bytes:
         if length is not None and length >= 0:
             pending = self._pending
-            while len(pending) < length and not self._done:
-                pending += self._pull()
-            data, self._pending = pending[:length], pending[length:]
+            if len(pending) < length and not self._done:
+                chunks = [pending]
+                have = len(pending)
+                while have < length and not self._done:
+                    piece = self._pull()
+                    chunks.append(piece)
+                    have += len(piece)
+                pending = b"".join(chunks)
+            if len(pending) <= length:
+                data, self._pending = pending, b""
+            else:
+                data, self._pending = pending[:length], pending[length:]
         else:
             chunks = [self._pending]
             self._pending = b""

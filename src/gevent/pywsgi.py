@@ -99,6 +99,13 @@ def _lower(name: str) -> str:
     return lowered
 
 
+def _has_connection(headers: list[tuple[str, str]]) -> bool:
+    for name, _ in headers:
+        if _lower(name) == "connection":
+            return True
+    return False
+
+
 def _unquote_latin1(path: str) -> str:
     if "%" not in path:
         return path
@@ -134,7 +141,6 @@ class WSGIHandler:
     command: str | None = None
     path: str | None = None
     request_version: str | None = None
-    content_length: int | None = None
     environ: dict[str, Any] | None = None
     application: Any = None
     result: Any = None
@@ -142,17 +148,20 @@ class WSGIHandler:
     headers: Any = None
     _request: Any = None
 
+    @property
+    def content_length(self) -> int | None:
+        """The request's Content-Length (None when chunked or absent)."""
+        request = self._request
+        return None if request is None else request.content_length
+
     def __init__(self, sock: Any, address: Any, server: Any, rfile: Any = None) -> None:
         self.socket = sock
         self.client_address = address
         self.server = server
         self.parser = RequestParser(max_request_line=MAX_REQUEST_LINE)
         self.rfile = _ConnectionReader(sock, self.parser, rfile)
-        self._sendall = sock.sendall
-        self._idle = False
         self._expected_length: int | None = None
         self._body_written = 0
-        self._provided_connection: str | None = None
 
     # -- the connection -------------------------------------------------------------------
 
@@ -170,6 +179,9 @@ class WSGIHandler:
                 connections.discard(self)
             self._close()
 
+    def _sendall(self, data: bytes) -> None:
+        self.socket.sendall(data)
+
     def _close(self) -> None:
         sock = self.socket
         self.socket = None
@@ -186,7 +198,9 @@ class WSGIHandler:
         """Called by the server when it stops: end this connection if it is waiting for a
         request. Shutting the socket down wakes the pending recv with EOF."""
         sock = self.socket
-        if self._idle and sock is not None and not self.parser.buffered:
+        # Idle: the previous request is released (or there was none) and no byte of the
+        # next one has arrived.
+        if self._request is None and sock is not None and not self.parser.buffered:
             try:
                 sock.shutdown(_gsocket.SHUT_RDWR)
             except OSError:  # the peer closed first: the handler ends on its own
@@ -201,19 +215,24 @@ class WSGIHandler:
         server = self.server
         if getattr(server, "_stopping", False):
             return None
+        # About to wait, maybe for long: let the previous request's objects go (an idle
+        # keep-alive connection should cost as little memory as possible).
+        self.environ = self.headers = self.result = self.wsgi_input = None
+        self.response_headers = None
+        self._request = None
         sock = self.socket
         previous_timeout = sock.gettimeout() if hasattr(sock, "gettimeout") else None
         idle_timeout = getattr(server, "keepalive_timeout", None)
         head_timeout = getattr(server, "header_timeout", None)
-        self._idle = not parser.buffered
+        idle = not parser.buffered
         try:
-            if idle_timeout is not None and self._idle:
+            if idle_timeout is not None and idle:
                 sock.settimeout(idle_timeout)
             deadline = None
             while event is NEED_DATA:
                 self.rfile.fill()
-                if self._idle:
-                    self._idle = False
+                if idle:
+                    idle = False
                     if head_timeout is not None:
                         deadline = time.monotonic() + head_timeout
                 if deadline is not None:
@@ -222,7 +241,6 @@ class WSGIHandler:
         except (_SOCKET_TIMEOUT, ConnectionError):
             return None
         finally:
-            self._idle = False
             if idle_timeout is not None or head_timeout is not None:
                 try:
                     sock.settimeout(previous_timeout)
@@ -248,7 +266,6 @@ class WSGIHandler:
         self.request_version = request.http_version
         self.headers = self.MessageClass(request.headers)
         self.close_connection = not request.keep_alive
-        self.content_length = request.content_length
         if request.has_body:
             self.wsgi_input = Input(
                 self.rfile,
@@ -311,7 +328,6 @@ class WSGIHandler:
         self.response_length = 0
         self.provided_date = None
         self.provided_content_length = None
-        self._provided_connection = None
         self._expected_length = None
         self._body_written = 0
 
@@ -433,7 +449,6 @@ class WSGIHandler:
         self.response_headers = list(headers)
         self.provided_content_length = provided_content_length
         self.provided_date = provided_date
-        self._provided_connection = provided_connection
         return self.write
 
     def finalize_headers(self) -> None:
@@ -464,11 +479,12 @@ class WSGIHandler:
                     self.close_connection = True
         if getattr(self.server, "_stopping", False):
             self.close_connection = True
-        if self._provided_connection is None and not self.connection_upgraded:
+        if not self.connection_upgraded:
+            # Say what we do, unless the application already did.
             if self.close_connection:
-                if self.request_version == "HTTP/1.1":
+                if self.request_version == "HTTP/1.1" and not _has_connection(headers):
                     headers.append(("Connection", "close"))
-            elif self.request_version == "HTTP/1.0":
+            elif self.request_version == "HTTP/1.0" and not _has_connection(headers):
                 headers.append(("Connection", "keep-alive"))
 
     def write(self, data: bytes) -> None:
@@ -524,7 +540,13 @@ class WSGIHandler:
             self._count_body(data)
             if self.response_use_chunked:
                 data = encode_chunk(data)
-            head += data
+            if len(data) <= _JOIN_LIMIT:
+                head += data
+            else:
+                # Large: two sends beat copying the body (TCP_NODELAY is on).
+                self._sendall(head)
+                self.response_length += len(head)
+                head = data
         self._sendall(head)
         self.response_length += len(head)
 
