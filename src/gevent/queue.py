@@ -332,16 +332,17 @@ class SimpleQueue(Generic[T]):
         try:
             item = self._pop()
         except IndexError:
-            item = _EMPTY
-        if item is _EMPTY:
-            if self.is_shutdown:
-                raise ShutDown
-            if not block:
-                raise Empty
-            return self._wait_get(timeout, None)
+            return self._get_empty(block, timeout)
         if self.putters:
             self._take_from_putters()
         return item
+
+    def _get_empty(self, block: bool, timeout: float | None):
+        if self.is_shutdown:
+            raise ShutDown
+        if not block:
+            raise Empty
+        return self._wait_get(timeout, None)
 
     def get_nowait(self) -> T:
         """``get(block=False)``."""
