@@ -133,7 +133,7 @@ class _ThreadHandle:
         self._ident = 0
         self._started = False
         self._done = Event()
-        self._greenlet_ref = None
+        self._greenlet_ref: Any = None
 
     @property
     def ident(self) -> int:
@@ -178,10 +178,10 @@ class _GreenThread:
                  "running")
 
     def __init__(self, handle: _ThreadHandle, daemon: bool) -> None:
-        self.greenlet = None
+        self.greenlet: Any = None
         self.handle = handle
         self.daemon = daemon
-        self.hub = None
+        self.hub: Any = None
         self.sentinels: list = []
         self.orphaned = False
         self.finished = False
@@ -232,7 +232,7 @@ def _report_unraisable(function, exc: BaseException) -> None:
         err_msg = message
         object = culprit
 
-    hook(_Args)
+    hook(_Args)  # type: ignore[arg-type]
 
 
 def _bootstrap(record: _GreenThread, function, args, kwargs) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading as __threading__
 import weakref
+from typing import Any
 
 from greenlet import getcurrent
 
@@ -24,7 +25,7 @@ from .local import local  # noqa: F401  (threading.local under patching)
 
 __all__ = ["main_native_thread"]
 
-_stdlib_dummy = __threading__._DummyThread  # type: ignore[attr-defined]
+_stdlib_dummy: Any = __threading__._DummyThread  # type: ignore[attr-defined]
 while getattr(_stdlib_dummy, "_gevent_dummy", False):
     # Imported again after patching: find the standard library's class.
     _stdlib_dummy = _stdlib_dummy.__mro__[1]
@@ -68,11 +69,11 @@ class _DummyThread(_stdlib_dummy):  # type: ignore[misc, valid-type]
         glet = getcurrent()
         if glet.parent is None:
             return  # the root greenlet of an OS thread: the standard library's rules apply
-        ident = self.ident
+        ident: Any = self.ident
         # 3.13+ ties a dummy's lifetime to a native thread-local, which every greenlet of this
         # thread shares: each new dummy would evict the previous one from threading._active, and
         # the last one would be deleted during interpreter shutdown. We track it ourselves.
-        info = getattr(__threading__, "_thread_local_info", None)
+        info: Any = getattr(__threading__, "_thread_local_info", None)
         tracker = getattr(info, "_track_dummy_thread_ref", None)
         if tracker is not None and getattr(tracker, "_dummy_thread", None) is self:
             tracker._dummy_thread = None
