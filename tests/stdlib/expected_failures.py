@@ -13,4 +13,15 @@ EXPECTED_FAILURES: dict[str, dict[str, dict[str, str]]] = {
     "test_selectors": {"all": {}},
     "test_socket": {"all": {}},
     "test_ssl": {"all": {}},
+    "test_subprocess": {"all": {
+        "test.test_subprocess.MiscTests.test_call_keyboardinterrupt_no_kill":
+            "the test swaps subprocess.Popen for a recording subclass and expects the patched "
+            "subprocess.call to pick it up at call time; gevent.subprocess.call always uses "
+            "gevent.subprocess.Popen (gevent's does too)",
+        "test.test_subprocess.MiscTests.test_run_keyboardinterrupt_no_kill":
+            "as test_call_keyboardinterrupt_no_kill, for subprocess.run",
+        "test.test_subprocess.POSIXProcessTestCase.test_stopped":
+            "mocks os.waitpid to report a WIFSTOPPED status after the child exited; the exit "
+            "status comes from the loop's child watcher, which had reaped the real one (0)",
+    }},
 }
