@@ -95,7 +95,7 @@ def _serve(listener: socket.socket, application: Any, args: argparse.Namespace,
         ssl_args = {"certfile": args.certfile, "keyfile": args.keyfile}
     server = WSGIServer(green, application, log=None if args.no_access_log else "default",
                         **ssl_args)
-    stopping = []
+    stopping: list[bool] = []
 
     def stop() -> None:
         if not stopping:
@@ -169,7 +169,7 @@ def _wait_for_signal(timeout: float) -> int | None:
 
 
 def _reap() -> list[tuple[int, int]]:
-    dead = []
+    dead: list[tuple[int, int]] = []
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -202,9 +202,9 @@ def _supervise(args: argparse.Namespace, application: Any) -> int:
             if signum in (signal.SIGTERM, signal.SIGINT):
                 break
             for pid, status in _reap():
-                number = workers.pop(pid, None)
-                if number is None:
+                if pid not in workers:
                     continue
+                number = workers.pop(pid)
                 print(f"gevent.pywsgi: worker {number} (pid {pid}) exited with status "
                       f"{status}; restarting", file=sys.stderr, flush=True)
                 now = time.monotonic()

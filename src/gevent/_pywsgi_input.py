@@ -230,7 +230,7 @@ class Input:
         return line
 
     def readlines(self, hint: int | None = None) -> list[bytes]:
-        lines = []
+        lines: list[bytes] = []
         total = 0
         while True:
             line = self.readline()

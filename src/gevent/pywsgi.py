@@ -16,13 +16,13 @@ Run ``python -m gevent.pywsgi module:app`` to serve an application from the comm
 from __future__ import annotations
 
 import errno
+import socket as _stdlib_socket
 import sys
 import time
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from gevent import __version__ as _gevent_version
-from gevent import socket as _gsocket
 from gevent._http import (
     CONNECTION_CLOSED,
     LAST_CHUNK,
@@ -65,7 +65,7 @@ _MAX_DISCARD = 256 * 1024
 _JOIN_LIMIT = 64 * 1024
 
 _NO_BODY_CODES = frozenset((204, 304))
-_SOCKET_TIMEOUT = _gsocket.timeout
+_SOCKET_TIMEOUT = TimeoutError  # socket.timeout, in every Python we support
 
 _environ_keys: dict[str, str | None] = {}
 _lowered: dict[str, str] = {}
@@ -202,14 +202,14 @@ class WSGIHandler:
         # next one has arrived.
         if self._request is None and sock is not None and not self.parser.buffered:
             try:
-                sock.shutdown(_gsocket.SHUT_RDWR)
+                sock.shutdown(_stdlib_socket.SHUT_RDWR)
             except OSError:  # the peer closed first: the handler ends on its own
                 pass
 
     def _read_head(self) -> Any:
         """The next Request event; None when the connection should simply close."""
         parser = self.parser
-        event = parser.next_request()
+        event: Any = parser.next_request()
         if event is not NEED_DATA:
             return None if event is CONNECTION_CLOSED else event
         server = self.server
@@ -735,7 +735,7 @@ class WSGIServer(StreamServer):
                 # applications use SERVER_NAME only when a request has no Host.
                 host = address[0]
                 if host in ("", "0.0.0.0", "::"):
-                    host = _gsocket.gethostname()
+                    host = _stdlib_socket.gethostname()
                 self.environ["SERVER_NAME"] = host
             self.environ.setdefault("SERVER_PORT", str(address[1]))
         else:
@@ -762,7 +762,7 @@ class WSGIServer(StreamServer):
     def handle(self, sock: Any, address: Any) -> None:
         """Serve one connection with :attr:`handler_class`."""
         try:
-            sock.setsockopt(_gsocket.IPPROTO_TCP, _gsocket.TCP_NODELAY, 1)
+            sock.setsockopt(_stdlib_socket.IPPROTO_TCP, _stdlib_socket.TCP_NODELAY, 1)
         except (OSError, AttributeError):  # not TCP (a unix socket): nothing to tune
             pass
         handler = self.handler_class(sock, address, self)

@@ -10,6 +10,8 @@ replies with :meth:`DatagramServer.sendto`.
 from __future__ import annotations
 
 import os
+import socket as _stdlib_socket
+import ssl as _stdlib_ssl
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -38,11 +40,11 @@ def _bind_error(error: OSError, address: Any) -> OSError:
 
 
 def _tcp_listener(address: Any, backlog: int = 50, reuse_addr: Any = None,
-                  family: int = _gsocket.AF_INET) -> Any:
-    sock = _gsocket.socket(family, _gsocket.SOCK_STREAM)
+                  family: int = _stdlib_socket.AF_INET) -> Any:
+    sock = _gsocket.socket(family, _stdlib_socket.SOCK_STREAM)
     try:
         if reuse_addr is not None:
-            sock.setsockopt(_gsocket.SOL_SOCKET, _gsocket.SO_REUSEADDR, reuse_addr)
+            sock.setsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_REUSEADDR, reuse_addr)
         try:
             sock.bind(address)
         except OSError as error:
@@ -54,11 +56,11 @@ def _tcp_listener(address: Any, backlog: int = 50, reuse_addr: Any = None,
     return sock
 
 
-def _udp_socket(address: Any, reuse_addr: Any = None, family: int = _gsocket.AF_INET) -> Any:
-    sock = _gsocket.socket(family, _gsocket.SOCK_DGRAM)
+def _udp_socket(address: Any, reuse_addr: Any = None, family: int = _stdlib_socket.AF_INET) -> Any:
+    sock = _gsocket.socket(family, _stdlib_socket.SOCK_DGRAM)
     try:
         if reuse_addr is not None:
-            sock.setsockopt(_gsocket.SOL_SOCKET, _gsocket.SO_REUSEADDR, reuse_addr)
+            sock.setsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_REUSEADDR, reuse_addr)
         try:
             sock.bind(address)
         except OSError as error:
@@ -79,7 +81,7 @@ def _server_context(ssl_args: dict[str, Any]) -> Any:
     else."""
     from gevent import ssl
 
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context = ssl.SSLContext(_stdlib_ssl.PROTOCOL_TLS_SERVER)
     certfile = ssl_args.get("certfile")
     if certfile:
         context.load_cert_chain(certfile, ssl_args.get("keyfile"))
@@ -108,6 +110,7 @@ class StreamServer(BaseServer):
                  backlog: int | None = None, spawn: Any = "default", **ssl_args: Any) -> None:
         BaseServer.__init__(self, listener, handle=handle, spawn=spawn)
         try:
+            self.ssl_args: dict[str, Any] | None
             if ssl_args:
                 self.ssl_args = dict(ssl_args)
                 ssl_args = dict(ssl_args)
@@ -154,7 +157,7 @@ class StreamServer(BaseServer):
         if backlog is None:
             backlog = cls.backlog
         return _tcp_listener(address, backlog=backlog, reuse_addr=cls.reuse_addr,
-                             family=family if family is not None else _gsocket.AF_INET)
+                             family=family if family is not None else _stdlib_socket.AF_INET)
 
     def do_read(self) -> Any:
         """Accept one connection (a switch point while none is pending)."""
@@ -218,7 +221,7 @@ class DatagramServer(BaseServer):
     @classmethod
     def get_listener(cls, address: Any, family: int | None = None) -> Any:
         return _udp_socket(address, reuse_addr=cls.reuse_addr,
-                           family=family if family is not None else _gsocket.AF_INET)
+                           family=family if family is not None else _stdlib_socket.AF_INET)
 
     def do_read(self) -> Any:
         """Receive one datagram (a switch point while none is pending)."""
