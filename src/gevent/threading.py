@@ -46,6 +46,15 @@ _daemon_threads_allowed = _gthread.daemon_threads_allowed
 _set_name = _gthread.set_name
 stack_size = _gthread.stack_size
 
+# Public names gevent's module offers too. Thread and Timer are the standard library's own
+# classes: they are green exactly when threading runs on the green _thread (after patching).
+start_new_thread = _gthread.start_new_thread
+start_joinable_thread = _gthread.start_joinable_thread
+allocate_lock = _gthread.allocate_lock
+RLock = _gthread.RLock
+Thread = __threading__.Thread
+Timer = __threading__.Timer
+
 
 def _forget_dummy(ident: int, dummy) -> None:
     threading = __threading__
