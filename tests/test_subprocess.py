@@ -6,6 +6,7 @@ import gc
 import inspect
 import io
 import os
+import shutil
 import signal
 import subprocess as stdlib_subprocess
 import sys
@@ -399,6 +400,23 @@ def test_returncode_is_set_by_poll_or_wait_only():
 
 def test_status_consumed_by_popen_is_gone_for_waitpid():
     p = Popen(["true"])
+    assert p.wait(timeout=10) == 0
+    with pytest.raises(ChildProcessError):
+        gevent.os.waitpid(p.pid, 0)
+
+
+def test_child_spawned_through_patched_posix_spawn_has_one_watcher():
+    # Under monkey patching the standard _execute_child may call gevent.os.posix_spawn (3.13
+    # does whenever it can): the Popen's watcher alone must own the child.
+    if not stdlib_subprocess._USE_POSIX_SPAWN:
+        pytest.skip("posix_spawn is not used by this Python")
+    original = os.posix_spawn
+    os.posix_spawn = gevent.os.posix_spawn
+    try:
+        p = Popen([shutil.which("true")], close_fds=False)
+    finally:
+        os.posix_spawn = original
+    assert p.pid not in gevent.os._watched
     assert p.wait(timeout=10) == 0
     with pytest.raises(ChildProcessError):
         gevent.os.waitpid(p.pid, 0)

@@ -247,6 +247,13 @@ def _watch(pid: int, callback=None, loop=None, ref: bool = False) -> _WatchedChi
     return record
 
 
+def _forget_child(pid: int) -> None:
+    """Stop watching *pid*: someone else (gevent.subprocess.Popen) watches it from now on."""
+    record = _watched.pop(pid, None)
+    if record is not None:
+        record.watcher.stop()
+
+
 class _RefHeld:
     """Make the watchers keep their loop running while someone waits on them."""
 

@@ -47,6 +47,7 @@ from .greenlet import killall as _killall
 from .hub import _get_hub_noargs as _get_hub
 from .hub import get_hub_if_exists as _get_hub_if_exists
 from .hub import sleep as _sleep
+from .os import _forget_child as _forget_os_child
 
 __implements__ = [
     "Popen",
@@ -245,6 +246,9 @@ class Popen(_StdPopen):
             return
         # A status recorded under this pid belongs to an earlier process that had the number.
         _reaped.pop(self.pid, None)
+        # Under monkey patching the standard _execute_child may have started the child with
+        # gevent.os.posix_spawn, which watches it too: one watcher is enough.
+        _forget_os_child(self.pid)
         watcher = self._watcher = hub.loop.child(self.pid)
         # A weak reference: a running child must not keep its Popen alive (the standard
         # library's __del__ / _cleanup() bookkeeping relies on collecting it).
