@@ -139,3 +139,30 @@ def test_select_past_fd_setsize():
         for a, b in pairs:
             a.close()
             b.close()
+
+
+def _drain_on_readable(r: int):
+    """An io watcher that, like zmq.green's on zmq.FD, consumes the readiness it is told of."""
+    watcher = gevent.get_hub().loop.io(r, 1)
+    watcher.start(lambda: os.read(r, 100))
+    return watcher
+
+
+def test_select_and_poll_trust_a_fired_watcher_on_an_edge_style_fd(pipe):
+    # Found with pyzmq's zmq.green.Poller: another watcher on the same fd drains it in the
+    # same loop iteration, so re-asking the kernel would miss the wake-up.
+    r, w = pipe
+    drainer = _drain_on_readable(r)
+    try:
+        gevent.spawn_later(0.02, os.write, w, b"x")
+        start = time.monotonic()
+        assert select.select([r], [], [], 5) == ([r], [], [])
+        assert time.monotonic() - start < 1.0
+        poller = select.poll()
+        poller.register(r, stdselect.POLLIN)
+        gevent.spawn_later(0.02, os.write, w, b"y")
+        assert poller.poll(5000) == [(r, stdselect.POLLIN)]
+        assert time.monotonic() - start < 2.0
+    finally:
+        drainer.stop()
+        drainer.close()

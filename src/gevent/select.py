@@ -58,8 +58,11 @@ def _fileno(obj) -> int:
     return fd
 
 
-def _wait_any(watchers, timeout) -> None:
-    """Park until one of the (unstarted) io *watchers* fires or *timeout* seconds pass."""
+def _wait_any(watchers, timeout):
+    """Park until one of the (unstarted) io *watchers* fires or *timeout* seconds pass.
+
+    Returns the watcher that fired, or None.
+    """
     hub = _get_hub()
     current = getcurrent()
     timers = hub.loop._timers
@@ -67,10 +70,11 @@ def _wait_any(watchers, timeout) -> None:
     switch = current.switch
     try:
         for watcher in watchers:
-            watcher.start(switch)
+            watcher.start(switch, watcher)
         if timeout is not None:
-            entry = timers.add(_monotonic() + timeout, switch, (), True)
-        _RawGreenlet.switch(hub)
+            entry = timers.add(_monotonic() + timeout, switch, (None,), True)
+        fired = _RawGreenlet.switch(hub)
+        return fired if any(fired is watcher for watcher in watchers) else None
     finally:
         for watcher in watchers:
             watcher.stop()
@@ -109,6 +113,26 @@ def _select_now(rpairs, wpairs, xpairs) -> tuple:
         [obj for obj, fd in wpairs if fd in writable],
         [obj for obj, fd in xpairs if fd in exceptional],
     )
+
+
+def _with_fired(result: tuple, fired, rpairs, wpairs) -> tuple:
+    """Add the objects of the fd whose watcher woke us to the kernel's answer.
+
+    Some descriptors signal edge-style: zmq.FD is readable until anyone reads ZMQ_EVENTS, and
+    zmq.green's own watcher on the same fd does just that in the same loop iteration. Asking
+    the kernel again would then miss the wake-up, so a fired watcher counts as ready.
+    """
+    readable, writable, exceptional = result
+    if fired.events & 1:
+        readable = _add_fd(readable, rpairs, fired.fd)
+    if fired.events & 2:
+        writable = _add_fd(writable, wpairs, fired.fd)
+    return readable, writable, exceptional
+
+
+def _add_fd(ready: list, pairs, fired_fd: int) -> list:
+    already = {id(obj) for obj in ready}
+    return ready + [obj for obj, fd in pairs if fd == fired_fd and id(obj) not in already]
 
 
 def _check_select_timeout(timeout):
@@ -155,8 +179,10 @@ def select(rlist, wlist, xlist, timeout=None):
     deadline = None if timeout is None else _monotonic() + timeout
     while True:
         remaining = None if deadline is None else max(deadline - _monotonic(), 0.0)
-        _wait_any(watchers, remaining)
+        fired = _wait_any(watchers, remaining)
         result = _select_now(rpairs, wpairs, xpairs)
+        if fired is not None:
+            result = _with_fired(result, fired, rpairs, wpairs)
         if result[0] or result[1] or result[2]:
             return result
         if deadline is not None and _monotonic() >= deadline:
@@ -214,7 +240,13 @@ class poll:
         deadline = None if timeout is None else _monotonic() + timeout
         while True:
             remaining = None if deadline is None else max(deadline - _monotonic(), 0.0)
-            _wait_any(watchers, remaining)
+            fired = _wait_any(watchers, remaining)
             result = self._poll.poll(0)
+            if fired is not None and all(fd != fired.fd for fd, _revents in result):
+                # As in select(): the watcher's word stands (see _with_fired).
+                revents = self._masks.get(fired.fd, 0) & (
+                    (_POLLIN if fired.events & 1 else 0) | (_POLLOUT if fired.events & 2 else 0))
+                if revents:
+                    result.append((fired.fd, revents))
             if result or (deadline is not None and _monotonic() >= deadline):
                 return result
