@@ -75,7 +75,18 @@ def choose_mode(mode: str) -> str:
     return "monkey" if hasattr(monkey, "patch_all") else "substitute"
 
 
-def child(module_name: str, mode: str, patterns: list[str]) -> dict:
+def _flatten(suite):
+    import unittest
+
+    for item in suite:
+        if isinstance(item, unittest.TestSuite):
+            yield from _flatten(item)
+        else:
+            yield item
+
+
+def child(module_name: str, mode: str, patterns: list[str], skip: set[str]) -> None:
+    """Run the module's tests, reporting each one on stdout as it starts and ends."""
     import faulthandler
     import unittest
 
@@ -87,22 +98,38 @@ def child(module_name: str, mode: str, patterns: list[str]) -> dict:
         monkey.patch_all()
     elif mode == "substitute":
         substitute()
+    out = os.fdopen(os.dup(1), "w", buffering=1)
+
+    def report(kind: str, payload) -> None:
+        out.write(f"@@{kind}@@" + json.dumps(payload) + "\n")
+        out.flush()
+
+    report("MODE", mode)
     module = importlib.import_module(f"test.{module_name}")
     loader = unittest.TestLoader()
     if patterns:
         loader.testNamePatterns = patterns
-    suite = loader.loadTestsFromModule(module)
-
-    outcomes: dict[str, list] = {"failed": [], "skipped": 0, "passed": 0, "expected": 0}
+    tests = [t for t in _flatten(loader.loadTestsFromModule(module)) if t.id() not in skip]
+    suite = unittest.TestSuite(tests)
 
     class Result(unittest.TextTestResult):
+        def startTest(self, test):
+            self._outcome_kind = "passed"
+            self._problems = []
+            report("START", test.id())
+            super().startTest(test)
+
+        def stopTest(self, test):
+            super().stopTest(test)
+            report("END", [test.id(), self._outcome_kind, self._problems])
+
         def addSuccess(self, test):
             super().addSuccess(test)
-            outcomes["passed"] += 1
 
         def _fail(self, test, err):
             text = self._exc_info_to_string(err, test).strip().splitlines()
-            outcomes["failed"].append([test.id(), text[-1] if text else ""])
+            self._outcome_kind = "failed"
+            self._problems.append([test.id(), text[-1] if text else ""])
 
         def addFailure(self, test, err):
             super().addFailure(test, err)
@@ -110,7 +137,11 @@ def child(module_name: str, mode: str, patterns: list[str]) -> dict:
 
         def addError(self, test, err):
             super().addError(test, err)
-            self._fail(test, err)
+            if isinstance(test, unittest.TestCase):
+                self._fail(test, err)
+            else:  # a class or module fixture failed: no test is running
+                text = self._exc_info_to_string(err, test).strip().splitlines()
+                report("FIXTURE", [str(test), text[-1] if text else ""])
 
         def addSubTest(self, test, subtest, err):
             super().addSubTest(test, subtest, err)
@@ -119,24 +150,88 @@ def child(module_name: str, mode: str, patterns: list[str]) -> dict:
 
         def addSkip(self, test, reason):
             super().addSkip(test, reason)
-            outcomes["skipped"] += 1
+            self._outcome_kind = "skipped"
 
         def addExpectedFailure(self, test, err):
             super().addExpectedFailure(test, err)
-            outcomes["expected"] += 1
+            self._outcome_kind = "expected"
 
-        def addUnexpectedSuccess(self, test):
-            super().addUnexpectedSuccess(test)
-            outcomes["passed"] += 1
-
-    # Module-level fixtures (setUpModule) run through the suite as usual.
     runner = unittest.TextTestRunner(stream=sys.stderr, verbosity=2, resultclass=Result)
+    runner.run(suite)
+    report("DONE", None)
+
+
+def _run_children(args, env) -> dict:
+    """Run the child until every test has a result; a test that hangs for longer than
+    ``--test-timeout`` is recorded as hung and the child restarted after it."""
+    import select as _select
+
+    done: dict[str, list] = {}
+    hung: list[str] = []
+    fixtures: list = []
+    mode = args.mode
     started = time.monotonic()
-    result = runner.run(suite)
-    outcomes["run"] = result.testsRun
-    outcomes["seconds"] = round(time.monotonic() - started, 1)
-    outcomes["mode"] = mode
-    return outcomes
+    while True:
+        with open(os.path.join(args.workdir, "skip.json"), "w") as f:
+            json.dump(sorted(set(done) | set(hung)), f)
+        command = [sys.executable, os.path.abspath(__file__), args.module, "--mode", args.mode,
+                   "--child", "--skip-file", f.name] + [f"-k={k}" for k in args.k]
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                text=True, env=env, cwd=ROOT)
+        current = None
+        last = time.monotonic()
+        finished = False
+        buffer = ""
+        while True:
+            if time.monotonic() - started > args.timeout:
+                proc.kill()
+                proc.wait()
+                return {"done": done, "hung": hung + ([current] if current else []),
+                        "fixtures": fixtures, "mode": mode, "timed_out": True}
+            ready, _, _ = _select.select([proc.stdout], [], [], 1.0)
+            if not ready:
+                if proc.poll() is not None:
+                    break
+                if current is not None and time.monotonic() - last > args.test_timeout:
+                    proc.kill()
+                    proc.wait()
+                    hung.append(current)
+                    current = None
+                    break
+                continue
+            chunk = os.read(proc.stdout.fileno(), 65536).decode(errors="replace")
+            if not chunk:
+                proc.wait()
+                break
+            buffer += chunk
+            while "\n" in buffer:
+                line, buffer = buffer.split("\n", 1)
+                if not line.startswith("@@"):
+                    continue
+                kind, _, payload = line[2:].partition("@@")
+                data = json.loads(payload)
+                last = time.monotonic()
+                if kind == "MODE":
+                    mode = data
+                elif kind == "START":
+                    current = data
+                elif kind == "END":
+                    done[data[0]] = data[1:]
+                    current = None
+                elif kind == "FIXTURE":
+                    fixtures.append(data)
+                elif kind == "DONE":
+                    finished = True
+        if finished:
+            proc.wait()
+            break
+        if current is not None:
+            # The child died inside a test: count it as hung and go on after it.
+            hung.append(current)
+        elif proc.returncode not in (0, None) and not done and not hung:
+            break
+    return {"done": done, "hung": hung, "fixtures": fixtures, "mode": mode,
+            "timed_out": False}
 
 
 def load_expected(module_name: str) -> dict[str, str]:
@@ -161,18 +256,26 @@ def _matches(test_id: str, expected: dict[str, str]) -> str | None:
 
 
 def main(argv=None) -> int:
+    import tempfile
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("module")
     parser.add_argument("--mode", default="auto",
                         choices=["auto", "monkey", "substitute", "none"])
-    parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--timeout", type=float, default=900, help="for the whole module")
+    parser.add_argument("--test-timeout", type=float, default=60,
+                        help="a test silent for this long is recorded as hung")
     parser.add_argument("--json", help="write the summary to this file")
     parser.add_argument("-k", action="append", default=[], help="test name patterns")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--skip-file", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        outcomes = child(args.module, args.mode, args.k)
-        sys.stdout.write("\n@@RESULT@@" + json.dumps(outcomes) + "\n")
+        skip = set()
+        if args.skip_file:
+            with open(args.skip_file) as f:
+                skip = set(json.load(f))
+        child(args.module, args.mode, args.k, skip)
         sys.stdout.flush()
         os._exit(0)
 
@@ -182,39 +285,39 @@ def main(argv=None) -> int:
     env["PYTHONPATH"] = os.pathsep.join(
         [os.path.join(ROOT, "src")] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep)
                                       if p])
-    command = [sys.executable, os.path.abspath(__file__), args.module, "--mode", args.mode,
-               "--child"] + [f"-k={k}" for k in args.k]
-    try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout,
-                              env=env, cwd=ROOT)
-    except subprocess.TimeoutExpired as ex:
-        print(f"{args.module}: timed out after {args.timeout} s")
-        tail = (ex.stderr or b"")[-3000:]
-        print(tail.decode(errors="replace") if isinstance(tail, bytes) else tail)
-        return 2
-    marker = proc.stdout.rfind("@@RESULT@@")
-    if marker < 0:
-        print(f"{args.module}: the child died (status {proc.returncode})")
-        print(proc.stderr[-5000:])
-        return 2
-    outcomes = json.loads(proc.stdout[marker + len("@@RESULT@@"):].strip())
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as workdir:
+        args.workdir = workdir
+        outcome = _run_children(args, env)
+    done = outcome["done"]
+    counts = {"passed": 0, "failed": 0, "skipped": 0, "expected": 0}
+    failures = []
+    for kind, problems in done.values():
+        counts[kind] = counts.get(kind, 0) + 1
+        failures.extend(problems)
+    failures.extend([test_id, "hung (killed after --test-timeout)"]
+                    for test_id in outcome["hung"])
+    failures.extend([name, f"fixture failed: {message}"]
+                    for name, message in outcome["fixtures"])
     expected = load_expected(args.module)
     unexpected = []
     known = []
-    for test_id, message in outcomes["failed"]:
+    for test_id, message in failures:
         reason = _matches(test_id, expected)
         (known if reason else unexpected).append((test_id, message, reason))
     summary = {
         "module": args.module,
         "python": sys.version.split()[0],
-        "mode": outcomes["mode"],
-        "run": outcomes["run"],
-        "passed": outcomes["passed"],
-        "skipped": outcomes["skipped"],
-        "expected_failures_unittest": outcomes["expected"],
+        "mode": outcome["mode"],
+        "run": len(done) + len(outcome["hung"]),
+        "passed": counts["passed"],
+        "skipped": counts["skipped"],
+        "expected_failures_unittest": counts["expected"],
+        "hung": len(outcome["hung"]),
         "failed_known": len(known),
         "failed_unexpected": len(unexpected),
-        "seconds": outcomes["seconds"],
+        "timed_out": outcome["timed_out"],
+        "seconds": round(time.monotonic() - started, 1),
     }
     print(json.dumps(summary))
     for test_id, _message, reason in known:
@@ -224,7 +327,7 @@ def main(argv=None) -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(summary, known=known, unexpected=unexpected), f, indent=1)
-    return 1 if unexpected else 0
+    return 1 if unexpected or outcome["timed_out"] else 0
 
 
 if __name__ == "__main__":
