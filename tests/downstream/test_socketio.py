@@ -115,7 +115,7 @@ def test_connect_emit_receive_disconnect(transports):
             total = client.call("add", (2, 3), timeout=5)
             client.emit("ticks", 5)
             ticks = [client.receive(timeout=5) for _ in range(5)]
-            return welcome, echoed, total, ticks, client.sid, client.transport()
+            return welcome, echoed, total, ticks, client.sid, client.transport
 
     with serving(chat.app) as url:
         welcome, echoed, total, ticks, sid, transport = in_thread(client_session, url)
