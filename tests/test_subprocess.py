@@ -132,10 +132,21 @@ def test_terminate_and_send_signal():
     assert q.wait(timeout=10) == -signal.SIGTERM
 
 
+def _in_thread(func):
+    """Run *func* in a native thread that cleans up its own hub."""
+    def run():
+        try:
+            func()
+        finally:
+            hub = gevent.get_hub()
+            hub.destroy(destroy_loop=True)
+    return threading.Thread(target=run)
+
+
 def test_wait_from_another_thread():
     p = Popen(["sleep", "0.2"])
     result = []
-    t = threading.Thread(target=lambda: result.append(p.wait(timeout=10)))
+    t = _in_thread(lambda: result.append(p.wait(timeout=10)))
     t.start()
     t.join(15)
     assert result == [0]
@@ -144,7 +155,7 @@ def test_wait_from_another_thread():
 
 def test_run_from_a_native_thread():
     result = []
-    t = threading.Thread(target=lambda: result.append(
+    t = _in_thread(lambda: result.append(
         subprocess.run(["echo", "thread"], stdout=PIPE, timeout=10).stdout))
     t.start()
     t.join(15)

@@ -61,6 +61,12 @@ def signal(signalnum: int, handler: Any) -> Any:
     if _child_watcher is None:
         from .hub import signal_handler
 
+        # Outside the main thread this raises ValueError as signal.signal does, before any
+        # hub is created for the calling thread.
+        current = _real_getsignal(signalnum)
+        if current is not None:
+            _real_signal(signalnum, current)
+
         # Raises ValueError outside the main thread, as signal.signal does.
         _child_watcher = signal_handler(signalnum, _run_child_handler)
     _child_handler = handler
