@@ -117,6 +117,7 @@ def open_io_stack(raw, parsed: ParsedMode, buffering: int = -1, encoding=None, e
         if parsed.binary:
             return raw
         raise ValueError("can't have unbuffered text I/O")
+    buffer: Any
     if parsed.readable and parsed.writable:
         if raw.seekable():
             buffer = io.BufferedRandom(raw, buffering)
@@ -128,8 +129,9 @@ def open_io_stack(raw, parsed: ParsedMode, buffering: int = -1, encoding=None, e
         buffer = io.BufferedReader(raw, buffering)
     if parsed.binary:
         return buffer
-    text = io.TextIOWrapper(buffer, io.text_encoding(encoding), errors, newline,
-                            line_buffering=line_buffering, write_through=write_through)
+    text: Any = io.TextIOWrapper(buffer, io.text_encoding(encoding),  # type: ignore[attr-defined]
+                                 errors, newline,
+                                 line_buffering=line_buffering, write_through=write_through)
     try:
         text.mode = parsed.mode
     except AttributeError:

@@ -129,7 +129,7 @@ def make_nonblocking(fd: int) -> bool | None:
     return None
 
 
-def close(fd: int) -> None:
+def close(fd: int) -> None:  # type: ignore[no-redef]
     """:func:`os.close` that first tells the current thread's loop, so the number's reuse
     starts clean.
 
@@ -273,6 +273,7 @@ class _RefHeld:
 def _collect(record: _WatchedChild) -> tuple[int, int]:
     if _watched.get(record.pid) is record:
         del _watched[record.pid]
+    assert record.status is not None
     return record.pid, record.status
 
 
@@ -289,7 +290,7 @@ def _first_exited():
     return None
 
 
-def waitpid(pid: int, options: int) -> tuple[int, int]:
+def waitpid(pid: int, options: int) -> tuple[int, int]:  # type: ignore[no-redef]
     """:func:`os.waitpid`, cooperative where it can be. A switch point when it waits.
 
     Children started by :func:`fork` / :func:`posix_spawn` here are waited for through their
@@ -375,7 +376,7 @@ def _wait_any() -> tuple[int, int]:
 
 if _fork is not None:
 
-    def fork_gevent() -> int:
+    def fork_gevent() -> int:  # type: ignore[no-redef,misc]
         """:func:`os.fork`, leaving the child ready to use gevent (a fresh loop and pool).
 
         The child is not watched: prefer :func:`fork`.
@@ -397,7 +398,7 @@ if _fork is not None:
             _watch(pid, callback, loop, ref)
         return pid
 
-    def fork(*args, **kwargs) -> int:
+    def fork(*args, **kwargs) -> int:  # type: ignore[no-redef,misc]
         """Fork a child process, watched so that :func:`waitpid` cooperates (see
         :func:`fork_and_watch`); just :func:`fork_gevent` when ``GEVENT_NOWAITPID`` is set."""
         from ._config import config
@@ -408,7 +409,7 @@ if _fork is not None:
 
 if _forkpty is not None:
 
-    def forkpty_gevent() -> tuple[int, int]:
+    def forkpty_gevent() -> tuple[int, int]:  # type: ignore[no-redef,misc]
         """:func:`os.forkpty`, leaving the child ready to use gevent. Returns (pid, master_fd);
         the master descriptor stays in blocking mode."""
         pid, master_fd = _forkpty()
@@ -424,7 +425,7 @@ if _forkpty is not None:
             _watch(pid, callback, loop, ref)
         return pid, master_fd
 
-    def forkpty(*args, **kwargs) -> tuple[int, int]:
+    def forkpty(*args, **kwargs) -> tuple[int, int]:  # type: ignore[no-redef,misc]
         """Like :func:`fork`, with a pseudo-terminal (see :func:`forkpty_and_watch`)."""
         from ._config import config
 
@@ -434,7 +435,7 @@ if _forkpty is not None:
 
 if _posix_spawn is not None:
 
-    def posix_spawn(*args, **kwargs) -> int:
+    def posix_spawn(*args, **kwargs) -> int:  # type: ignore[no-redef,misc]
         """:func:`os.posix_spawn`, with the child watched so :func:`waitpid` cooperates."""
         pid = _posix_spawn(*args, **kwargs)
         _watch(pid)
@@ -442,7 +443,7 @@ if _posix_spawn is not None:
 
 if _posix_spawnp is not None:
 
-    def posix_spawnp(*args, **kwargs) -> int:
+    def posix_spawnp(*args, **kwargs) -> int:  # type: ignore[no-redef,misc]
         """:func:`os.posix_spawnp`, with the child watched so :func:`waitpid` cooperates."""
         pid = _posix_spawnp(*args, **kwargs)
         _watch(pid)
