@@ -425,3 +425,23 @@ def test_join_greenlet_of_another_thread_waits_instead_of_loop_exit():
     j.join(10)
     t.join(10)
     assert result == {"dead": True}
+
+
+def test_threads_that_exit_without_destroying_their_hub():
+    # Each thread leaves a suspended greenlet and an undestroyed hub behind: the thread-exit
+    # reaper must release the loop's fds there, and another thread's gc must not crash on the
+    # leftovers (it segfaulted when the loop held an object with a finalizer).
+    out = run_script(
+        "import gc, os, threading, gevent\n"
+        "def run():\n"
+        "    gevent.sleep(0.001)\n"
+        "    gevent.spawn(gevent.sleep, 10)\n"
+        "    gevent.sleep(0)\n"
+        "before = len(os.listdir('/proc/self/fd'))\n"
+        "for i in range(150):\n"
+        "    t = threading.Thread(target=run); t.start(); t.join(); gc.collect()\n"
+        "print('leaked', len(os.listdir('/proc/self/fd')) - before)\n",
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "leaked 0"

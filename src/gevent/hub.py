@@ -44,6 +44,38 @@ __all__ = [
 
 class _Threadlocal(_thread_local):
     hub = None
+    reaper = None
+
+
+class _HubReaper:
+    """Lives in the thread-local next to the hub, and only there, so it is freed (and its
+    ``__del__`` runs) in the owning thread when that thread ends: it destroys the hub's loop
+    there and breaks the hub <-> loop cycle. Left to another thread's gc, a cycle holding a
+    suspended greenlet of a dead thread plus objects with finalizers crashes the interpreter.
+    """
+
+    __slots__ = ("hub",)
+
+    def __init__(self, hub) -> None:
+        self.hub = hub
+
+    def __del__(self) -> None:
+        hub = self.hub
+        self.hub = None
+        if hub is None or sys.is_finalizing():
+            return
+        try:
+            pool = hub._threadpool
+            hub._threadpool = None
+            hub._resolver = None
+            if pool is not None:
+                pool.kill()
+            loop = hub.loop
+            if loop is not None and not loop.default:
+                loop.error_handler = None
+                loop.destroy()
+        except Exception:  # the thread is ending: nothing here may raise, and nothing is lost
+            pass
 
 
 # The original _thread._local, bound at import: monkey patching must never make the hub itself
@@ -59,7 +91,7 @@ def get_hub_if_exists():
 def _get_hub_noargs():
     hub = _threadlocal.hub
     if hub is None:
-        hub = _threadlocal.hub = Hub()
+        hub = _install_hub(Hub())
     return hub
 
 
@@ -67,7 +99,13 @@ def get_hub(*args, **kwargs):
     """The hub of the current thread, created on first use."""
     hub = _threadlocal.hub
     if hub is None:
-        hub = _threadlocal.hub = Hub(*args, **kwargs)
+        hub = _install_hub(Hub(*args, **kwargs))
+    return hub
+
+
+def _install_hub(hub):
+    _threadlocal.hub = hub
+    _threadlocal.reaper = _HubReaper(hub)
     return hub
 
 
@@ -75,7 +113,11 @@ _get_hub = get_hub_if_exists
 
 
 def set_hub(hub) -> None:
-    _threadlocal.hub = hub
+    if hub is None:
+        _threadlocal.hub = None
+        _threadlocal.reaper = None
+    else:
+        _install_hub(hub)
 
 
 def get_loop():
@@ -359,6 +401,7 @@ class Hub(RawGreenlet):
             self.loop = None
         if _threadlocal.hub is self:
             _threadlocal.hub = None
+            _threadlocal.reaper = None
 
     # -- errors ------------------------------------------------------------------------------
 

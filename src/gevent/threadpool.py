@@ -293,6 +293,7 @@ class ThreadPool(GroupMappingMixin):
                 hub.destroy(destroy_loop=True)
             except Exception:  # the thread is ending; a hub that cannot close is dropped anyway
                 _threadlocal.hub = None
+                _threadlocal.reaper = None
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait until every task spawned so far has finished. A switch point."""

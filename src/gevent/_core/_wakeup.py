@@ -60,5 +60,7 @@ class Wakeup:
                 except OSError:
                     pass  # already closed (for instance by a fork's cleanup)
 
-    def __del__(self) -> None:
-        self.close()
+    # No __del__ here on purpose: a finalizer in a reference cycle with a greenlet of an exited
+    # thread crashes the interpreter when another thread's gc frees the cycle (greenlet 3.5,
+    # CPython 3.11). Loops are destroyed explicitly (Hub.destroy, and the hub's thread-exit
+    # reaper for threads that never called it).
