@@ -83,7 +83,7 @@ def _ensure_debian_package(executable: str, package: str, search: list[str]) -> 
 
 # -- a slow HTTP server ----------------------------------------------------------------------
 
-SLOW_SECONDS = 0.3
+SLOW_SECONDS = 0.5
 
 
 class _SlowHandler(BaseHTTPRequestHandler):

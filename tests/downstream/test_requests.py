@@ -21,7 +21,7 @@ def test_requests_fetch_concurrently(slow_http_server):
         elapsed = time.monotonic() - start
         assert [j.value.text for j in jobs] == [f"path=/r{{i}}" for i in range(10)]
         # ten requests of {SLOW_SECONDS} s each, at the same time
-        assert elapsed < {SLOW_SECONDS} * 4, elapsed
+        assert elapsed < {SLOW_SECONDS} * 6, elapsed  # one after another: 6x or more
         # a session's pool shared by greenlets
         jobs = [gevent.spawn(session.get, f"{{url}}/s{{i}}", timeout=10) for i in range(6)]
         gevent.joinall(jobs, timeout=20, raise_error=True)
@@ -44,7 +44,7 @@ def test_urllib3_pool_from_threads(slow_http_server):
         for t in threads: t.join(20)
         elapsed = time.monotonic() - start
         assert sorted(results) == sorted(f"path=/u{{i}}".encode() for i in range(8))
-        assert elapsed < {SLOW_SECONDS} * 4, elapsed
+        assert elapsed < {SLOW_SECONDS} * 6, elapsed  # one after another: 6x or more
         # more threads than connections: block=True waits on urllib3's queue (patched)
         results.clear()
         pool = urllib3.PoolManager(maxsize=2, block=True)
