@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from functools import partial
 from queue import Full
 from types import GenericAlias
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from greenlet import getcurrent
 
@@ -94,9 +94,16 @@ class SimpleQueue(Generic[T]):
     *items* fill it initially. ``maxsize`` may be changed at any time.
     """
 
-    __class_getitem__ = classmethod(GenericAlias)
+    if not TYPE_CHECKING:
+        # types.GenericAlias, as the stdlib's queues use: ``Queue[int]`` at run time without
+        # typing's alias machinery. mypy gets the same meaning from Generic[T].
+        __class_getitem__ = classmethod(GenericAlias)
 
     _joinable = False
+    # Set only on joinable queues (Queue and its subclasses); the shared slow paths test
+    # _joinable before touching them.
+    unfinished_tasks: int
+    _cond: Event
 
     def __init__(self, maxsize: int | None = None, items: Iterable[T] = (),
                  _warn_on_deprecation: bool = True) -> None:
@@ -226,7 +233,8 @@ class SimpleQueue(Generic[T]):
         if self._fast:
             self._append(item)
             return
-        if self._plain and len(self.queue) < self._maxsize:  # bounded, with room
+        # Bounded, with room. (_plain and not _fast imply a maxsize: an invariant mypy cannot see.)
+        if self._plain and len(self.queue) < self._maxsize:  # type: ignore[operator]
             self._append(item)
             return
         self._put_slow(item, block, timeout)
@@ -479,7 +487,8 @@ class Queue(SimpleQueue[T]):
             self.unfinished_tasks += 1
             self._append(item)
             return
-        if self._plain and len(self.queue) < self._maxsize:  # bounded, with room
+        # Bounded, with room. (_plain and not _fast imply a maxsize: an invariant mypy cannot see.)
+        if self._plain and len(self.queue) < self._maxsize:  # type: ignore[operator]
             self.unfinished_tasks += 1
             self._append(item)
             return
@@ -579,7 +588,8 @@ class LifoQueue(Queue[T]):
 class Channel(Generic[T]):
     """An unbuffered queue: ``put`` waits until a getter takes the item (a rendezvous)."""
 
-    __class_getitem__ = classmethod(GenericAlias)
+    if not TYPE_CHECKING:
+        __class_getitem__ = classmethod(GenericAlias)  # as on SimpleQueue
 
     def __init__(self, maxsize: int = 1) -> None:
         if maxsize != 1:
