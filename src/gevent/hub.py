@@ -43,8 +43,8 @@ __all__ = [
 
 
 class _Threadlocal(_thread_local):
-    hub = None
-    reaper = None
+    hub: Hub | None = None
+    reaper: _HubReaper | None = None
 
 
 class _HubReaper:
