@@ -255,7 +255,9 @@ class Semaphore(_Linkable):
             if hub is current_hub:  # _queue_wake, inlined: this is the hot path
                 entry = [rec[0], (self,)]
                 rec[0] = None
-                hub.loop._ready.append(entry)
+                # A waiter's hub is never None, so one equal to current_hub is a Hub; mypy
+                # narrows by the other operand's declared type (Hub | None).
+                hub.loop._ready.append(entry)  # type: ignore[union-attr]
                 rec[2] = entry
             else:
                 _queue_wake(rec, self, current_hub)
@@ -363,7 +365,7 @@ class BoundedSemaphore(Semaphore):
     __slots__ = ("_initial_value",)
 
     #: Raised by an over-release.
-    _OVER_RELEASE_ERROR = ValueError
+    _OVER_RELEASE_ERROR: type[Exception] = ValueError
 
     def __init__(self, value: int = 1, hub=None) -> None:
         Semaphore.__init__(self, value, hub)

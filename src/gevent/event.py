@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from types import GenericAlias
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from greenlet import getcurrent
 
@@ -125,7 +125,9 @@ class AsyncResult(_Linkable, Generic[T]):
 
     __slots__ = ("_value", "_exc_info", "_imap_task_index")
 
-    __class_getitem__ = classmethod(GenericAlias)
+    if not TYPE_CHECKING:
+        # types.GenericAlias, as concurrent.futures.Future uses; mypy takes Generic[T].
+        __class_getitem__ = classmethod(GenericAlias)
 
     def __init__(self) -> None:
         _Linkable.__init__(self, None)

@@ -46,7 +46,7 @@ class LockType(BoundedSemaphore):
 
     __slots__ = ()
 
-    _OVER_RELEASE_ERROR = RuntimeError
+    _OVER_RELEASE_ERROR: type[Exception] = RuntimeError
 
     def __init__(self, hub=None) -> None:
         BoundedSemaphore.__init__(self, 1, hub)
@@ -56,19 +56,20 @@ class LockType(BoundedSemaphore):
 
         *timeout* -1 waits forever; returns False if not acquired in time.
         """
+        wait_for: float | None
         if timeout != -1:
-            timeout = _stdlib_timeout(blocking, timeout)
+            wait_for = _stdlib_timeout(blocking, timeout)
         elif self._counter > 0:
             self._counter -= 1
             return True
         else:
-            timeout = None
+            wait_for = None
         if self._counter > 0:
             self._counter -= 1
             return True
         if not blocking:
             return False
-        return self._acquire_slow(timeout)
+        return self._acquire_slow(wait_for)
 
     def release(self) -> int:
         """Release the lock; RuntimeError if it is not locked."""
