@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from time import monotonic
 from types import GenericAlias
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 from weakref import ref as wref
 
 from greenlet import GreenletExit, getcurrent
@@ -24,6 +24,7 @@ from .timeout import Timeout
 __all__ = ["Greenlet", "joinall", "killall"]
 
 T = TypeVar("T")
+_R = TypeVar("_R")
 
 _sys_getframe = sys._getframe
 _THIS_FILE = __file__
@@ -316,15 +317,30 @@ class Greenlet(RawGreenlet, Generic[T]):
                 monotonic() + seconds, self.switch, (), True
             )
 
+    # The overloads only tell type checkers that spawn(func, ...) is a Greenlet of func's
+    # return type; a subclass may take other constructor arguments, hence the second.
+    @overload
     @classmethod
-    def spawn(cls, *args: Any, **kwargs: Any) -> Greenlet:
+    def spawn(cls, run: Callable[..., _R], /, *args: Any, **kwargs: Any) -> Greenlet[_R]: ...
+    @overload
+    @classmethod
+    def spawn(cls, *args: Any, **kwargs: Any) -> Greenlet[Any]: ...
+    @classmethod
+    def spawn(cls, *args: Any, **kwargs: Any) -> Greenlet[Any]:
         """Create a greenlet and start it: ``Greenlet.spawn(func, *args, **kwargs)``."""
         g = cls(*args, **kwargs)
         g.start()
         return g
 
+    @overload
     @classmethod
-    def spawn_later(cls, seconds: float, *args: Any, **kwargs: Any) -> Greenlet:
+    def spawn_later(cls, seconds: float, run: Callable[..., _R], /, *args: Any,
+                    **kwargs: Any) -> Greenlet[_R]: ...
+    @overload
+    @classmethod
+    def spawn_later(cls, seconds: float, *args: Any, **kwargs: Any) -> Greenlet[Any]: ...
+    @classmethod
+    def spawn_later(cls, seconds: float, *args: Any, **kwargs: Any) -> Greenlet[Any]:
         """Create a greenlet and start it after *seconds*."""
         g = cls(*args, **kwargs)
         g.start_later(seconds)
