@@ -1,0 +1,163 @@
+"""gevent.pywsgi: large request and response bodies, the paths that bypass the parser's
+buffer (request bodies received straight into the bytes handed to the application,
+responses sent without joining headers and body)."""
+
+from __future__ import annotations
+
+import gevent
+from gevent import socket
+from gevent.event import Event
+from test_pywsgi import client_of, serving
+
+BIG = bytes(range(256)) * 4096  # 1 MiB, every byte value, so a misplaced slice shows
+
+
+def _head(length, extra=b""):
+    return (b"POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n" % length) + extra + b"\r\n"
+
+
+def recording_app(record, reads=None):
+    """Reads the body as *reads* says (None: one read()), records the pieces, answers
+    with their lengths."""
+
+    def app(environ, start_response):
+        stream = environ["wsgi.input"]
+        if reads is None:
+            pieces = [stream.read()]
+        else:
+            pieces = [stream.read(size) for size in reads]
+        pieces.append(stream.read())
+        record.append(pieces)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b",".join(b"%d" % len(piece) for piece in pieces)]
+
+    return app
+
+
+def test_large_body_in_one_send_then_a_pipelined_request():
+    record = []
+    with serving(recording_app(record)) as server, client_of(server) as client:
+        client.send(_head(len(BIG)) + BIG + b"GET /next HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert client.read_response().body == b"%d,0" % len(BIG)
+        assert client.read_response().status == 200
+    assert record[0][0] == BIG
+    assert type(record[0][0]) is bytes
+
+
+def test_large_body_trickling_in():
+    record = []
+    received = Event()
+
+    def app(environ, start_response):
+        stream = environ["wsgi.input"]
+        first = stream.read(10)  # from the bytes that came with the head
+        received.set()
+        rest = stream.read()
+        record.append((first, rest, stream.position))
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    with serving(app) as server, client_of(server) as client:
+        client.send(_head(len(BIG)) + BIG[:1000])
+        assert received.wait(5)
+        for start in range(1000, len(BIG), 100_000):
+            client.send(BIG[start:start + 100_000])
+            gevent.sleep(0.001)
+        assert client.read_response().body == b"ok"
+        assert client.request("GET", "/again").status == 200
+    first, rest, position = record[0]
+    assert first + rest == BIG
+    assert position == len(BIG)
+
+
+def test_sized_reads_of_a_large_body_keep_the_stream_in_step():
+    record = []
+    sizes = [1, 70_000, 300_000, 0, 500_000]
+    with serving(recording_app(record, sizes)) as server, client_of(server) as client:
+        client.send(_head(len(BIG)) + BIG[:5000])
+        gevent.sleep(0.01)
+        client.send(BIG[5000:] + b"POST /two HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc")
+        first = client.read_response()
+        second = client.read_response()
+    expected = sizes + [len(BIG) - sum(sizes)]
+    assert first.body == b",".join(b"%d" % size for size in expected)
+    assert b"".join(record[0]) == BIG
+    assert record[1] == [b"a", b"bc", b"", b"", b"", b""]
+    assert second.body == b"1,2,0,0,0,0"
+
+
+def test_readline_then_large_read():
+    record = []
+
+    def app(environ, start_response):
+        stream = environ["wsgi.input"]
+        line = stream.readline()
+        record.append((line, stream.read(200_000), stream.read()))
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    body = b"first line\n" + BIG
+    with serving(app) as server, client_of(server) as client:
+        client.send(_head(len(body)) + body[:30])
+        gevent.sleep(0.01)
+        client.send(body[30:])
+        assert client.read_response().body == b"ok"
+    line, middle, rest = record[0]
+    assert line == b"first line\n"
+    assert middle + rest == BIG and len(middle) == 200_000
+
+
+def test_large_body_with_expect_100_continue():
+    record = []
+    with serving(recording_app(record)) as server, client_of(server) as client:
+        client.send(_head(len(BIG), b"Expect: 100-continue\r\n"))
+        assert client.read_response().status == 100
+        client.send(BIG)
+        assert client.read_response().body == b"%d,0" % len(BIG)
+        assert client.request("GET").status == 200
+    assert record[0][0] == BIG
+
+
+def test_client_closing_in_the_middle_of_a_large_body():
+    record = []
+    errors = []
+
+    def app(environ, start_response):
+        try:
+            environ["wsgi.input"].read()
+        except OSError as error:
+            errors.append(error)
+            raise
+        start_response("200 OK", [])
+        return [b"unreachable"]
+
+    with serving(app) as server:
+        with client_of(server) as client:
+            client.send(_head(len(BIG)) + BIG[:200_000])
+            client.sock.shutdown(socket.SHUT_WR)
+            assert client.is_closed()
+        with client_of(server) as client:  # the server is still serving
+            client.send(_head(len(BIG)) + BIG)
+            assert client.read_response().status == 200
+    assert errors and not record
+
+
+def test_unread_large_body_is_discarded_or_the_connection_closed():
+    def app(environ, start_response):
+        start_response("200 OK", [])
+        return [b"ignored"]
+
+    with serving(app) as server, client_of(server) as client:
+        client.send(_head(100_000) + b"x" * 100_000)
+        assert client.read_response().body == b"ignored"
+        assert client.request("GET").body == b"ignored"  # kept alive: body was skipped
+
+
+def test_large_response_body_arrives_whole():
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Length", str(len(BIG)))])
+        return [BIG]
+
+    with serving(app) as server, client_of(server) as client:
+        assert client.request("GET").body == BIG
+        assert client.request("GET").body == BIG
