@@ -19,7 +19,7 @@ import sys
 from _queue import Empty as _NativeEmpty
 from _queue import SimpleQueue as _NativeQueue
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from greenlet import getcurrent
 
@@ -27,6 +27,11 @@ from .event import AsyncResult
 from .hub import _get_hub_noargs as get_hub
 from .hub import _threadlocal
 from .pool import GroupMappingMixin
+
+if TYPE_CHECKING:
+    from .event import Event
+
+_R = TypeVar("_R")
 
 __all__ = ["ThreadPool", "ThreadResult", "ThreadPoolExecutor"]
 
@@ -129,14 +134,14 @@ class ThreadPool(GroupMappingMixin):
         self._reset_state()
 
     def _reset_state(self) -> None:
-        self.task_queue = _NativeQueue()
+        self.task_queue: _NativeQueue[Any] = _NativeQueue()
         self._lock = _allocate_lock()
         self._size = 0
         self._free = 0  # threads waiting for a task that no queued task has claimed
         self._worker_idents: set = set()
         self._in_flight = 0
         self._holding_ref = False
-        self._all_done = None
+        self._all_done: Event | None = None
 
     def __repr__(self) -> str:
         return (f"<{type(self).__name__} at {id(self):#x} tasks={self.task_queue.qsize()} "
@@ -199,7 +204,7 @@ class ThreadPool(GroupMappingMixin):
 
     # -- tasks -----------------------------------------------------------------------------
 
-    def spawn(self, func: Callable, *args: Any, **kwargs: Any) -> AsyncResult:
+    def spawn(self, func: Callable[..., _R], *args: Any, **kwargs: Any) -> AsyncResult[_R]:
         """Run ``func(*args, **kwargs)`` in a worker thread. Returns an AsyncResult that the
         hub sets when it finishes (with the exception, if it raised)."""
         if func is None or not callable(func):
@@ -207,7 +212,7 @@ class ThreadPool(GroupMappingMixin):
         if os.getpid() != self.pid:
             self._on_fork()
         hub = self.hub
-        result = AsyncResult()
+        result: AsyncResult[_R] = AsyncResult()
         in_hub_thread = _threadlocal.hub is hub
         if in_hub_thread:
             self._in_flight += 1
