@@ -181,3 +181,40 @@ def test_imap_in_group_and_thread_like_greenlet_class():
     pool = Pool(2, greenlet_class=Tagged)
     assert isinstance(pool.spawn(lambda: 1), Tagged)
     assert Pool().free_count() == 1 and not Pool().full()
+
+
+def test_celery_57_style_grow_is_not_counted_twice():
+    # celery >= 5.7's gevent TaskPool.grow: set size, then release the new slots itself.
+    pool = Pool(2)
+    gate = Event()
+    for _ in range(2):
+        pool.spawn(gate.wait)
+    waiting = [gevent.spawn(pool.spawn, gate.wait) for _ in range(3)]
+    gevent.sleep(0)
+    pool.size = 3
+    pool._semaphore.release()
+    gevent.sleep(0.01)
+    assert len(pool) == 3 and pool.free_count() == 0
+    assert sum(g.ready() for g in waiting) == 1
+    # and shrinking the celery way (counter first, then size) leaves no slot behind
+    pool._semaphore.counter -= 1
+    pool.size = 2
+    gate.set()
+    gevent.joinall(waiting, timeout=5)
+    pool.join(timeout=5)
+    assert len(pool) == 0 and pool._semaphore.counter == 2 and pool.free_count() == 2
+
+
+def test_resize_counts_the_pools_own_releases():
+    # A member leaving between a resize and the moment it takes effect is not mistaken for
+    # an outside adjustment covering the resize.
+    pool = Pool(2)
+    gate = Event()
+    members = [pool.spawn(gate.wait) for _ in range(2)]
+    pool.size = 3
+    pool.discard(members[0])
+    gevent.sleep(0)
+    assert pool._semaphore.counter == 2 and pool.free_count() == 2
+    gate.set()
+    pool.join(timeout=5)
+    assert pool._semaphore.counter == 3

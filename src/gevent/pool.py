@@ -18,6 +18,7 @@ from greenlet import GreenletExit, getcurrent
 from ._semaphore import DummySemaphore, Semaphore
 from .event import Event
 from .greenlet import Greenlet, joinall
+from .hub import _get_hub_noargs as _get_hub
 from .queue import UnboundQueue
 from .timeout import Timeout
 
@@ -395,6 +396,77 @@ def _kill_raw(greenlet, exception) -> None:
     kill(greenlet, exception)
 
 
+class _PoolSemaphore(Semaphore):
+    """A pool's free slots, adjusted once per change even when celery adjusts them too.
+
+    Assigning ``Pool.size`` resizes the pool. celery's gevent TaskPool, written for gevent
+    where ``size`` is a plain attribute, also moves the slots itself, in the same step:
+    up to 5.6 ``_semaphore.counter += n`` and then ``size += n``; from 5.7 ``size = limit`` and
+    then ``_semaphore.release()`` n times (shrinking: ``counter -= n`` then ``size``). So a
+    resize first takes over an outside adjustment of the same sign made just before it by the
+    same greenlet in the same loop iteration, and applies the rest one callback later unless
+    outside adjustments right after it cover it. The pool's own releases bypass this.
+    """
+
+    __slots__ = ("_recent", "_recent_stamp", "_pending", "_pending_entry")
+
+    def __init__(self, value: int) -> None:
+        Semaphore.__init__(self, value)
+        self._recent = 0
+        self._recent_stamp: tuple | None = None
+        self._pending = 0
+        self._pending_entry = None
+
+    @property
+    def counter(self) -> int:
+        """The free slots now. Assigning it adjusts them (see the class docstring)."""
+        return self._counter
+
+    @counter.setter
+    def counter(self, value: int) -> None:
+        self._outside_adjustment(value - self._counter)
+        Semaphore.counter.fset(self, value)
+
+    def release(self) -> int:
+        self._outside_adjustment(1)
+        return Semaphore.release(self)
+
+    @staticmethod
+    def _stamp() -> tuple:
+        return (_get_hub().loop._iterations, getcurrent())
+
+    def _outside_adjustment(self, delta: int) -> None:
+        pending = self._pending
+        if pending and delta and (pending > 0) == (delta > 0):
+            covered = min(abs(delta), abs(pending)) * (1 if delta > 0 else -1)
+            self._pending = pending - covered
+            delta -= covered
+        if delta:
+            stamp = self._stamp()
+            if self._recent_stamp != stamp:
+                self._recent_stamp = stamp
+                self._recent = 0
+            self._recent += delta
+
+    def _resize(self, delta: int) -> None:
+        recent = self._recent
+        if recent and delta and (recent > 0) == (delta > 0) and self._recent_stamp == self._stamp():
+            taken = min(abs(delta), abs(recent)) * (1 if delta > 0 else -1)
+            self._recent = recent - taken
+            delta -= taken
+        if delta:
+            self._pending += delta
+            if self._pending_entry is None:
+                self._pending_entry = _get_hub().loop.run_callback(self._apply_pending)
+
+    def _apply_pending(self) -> None:
+        delta = self._pending
+        self._pending = 0
+        self._pending_entry = None
+        if delta:
+            Semaphore.counter.fset(self, self._counter + delta)
+
+
 class Pool(Group):
     """A Group that runs at most *size* greenlets at once (None: no limit).
 
@@ -408,7 +480,7 @@ class Pool(Group):
         self._size = size
         if greenlet_class is not None:
             self.greenlet_class = greenlet_class
-        self._semaphore = DummySemaphore() if size is None else Semaphore(size)
+        self._semaphore = DummySemaphore() if size is None else _PoolSemaphore(size)
 
     @property
     def size(self) -> int | None:
@@ -428,11 +500,9 @@ class Pool(Group):
                 semaphore.counter = 1 << 30  # wake everyone waiting for a slot
             return
         if old is None:
-            self._semaphore = Semaphore(max(value - len(self), 0))
+            self._semaphore = _PoolSemaphore(max(value - len(self), 0))
             return
-        # Idempotent, so code that also adjusts ``_semaphore.counter`` (celery) is not
-        # counted twice: the free slots are always size - members.
-        self._semaphore.counter = value - len(self)
+        self._semaphore._resize(value - old)
 
     def wait_available(self, timeout: float | None = None) -> int:
         """Wait until a slot is free. A switch point. Returns the free slots (0 on timeout)."""
@@ -466,13 +536,20 @@ class Pool(Group):
         try:
             Group.add(self, greenlet)
         except BaseException:
-            self._semaphore.release()
+            self._release_slot()
             raise
 
     def _discard(self, greenlet) -> None:
         if greenlet in self.greenlets:
             Group._discard(self, greenlet)
-            self._semaphore.release()
+            self._release_slot()
+
+    def _release_slot(self) -> None:
+        semaphore = self._semaphore
+        if type(semaphore) is _PoolSemaphore:
+            Semaphore.release(semaphore)  # ours: not an adjustment from outside
+        else:
+            semaphore.release()
 
     def spawn(self, *args, **kwargs) -> Greenlet:
         greenlet = self.greenlet_class(*args, **kwargs)
