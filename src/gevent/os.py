@@ -17,6 +17,7 @@ standard one.
 from __future__ import annotations
 
 import os as _os
+import typing as _typing
 from os import *  # noqa: F401,F403  (this module stands in for os)
 from time import monotonic as _monotonic
 
@@ -30,15 +31,19 @@ from .hub import get_hub_if_exists as _get_hub_if_exists
 from .hub import reinit as _reinit
 from .hub import sleep as _sleep
 
+if _typing.TYPE_CHECKING:
+    from collections.abc import Callable as _Callable
+
 # The real system calls, bound before monkey patching can replace the os module's attributes.
 _read = _os.read
 _write = _os.write
 _close = _os.close
 _waitpid = _os.waitpid
-_fork = getattr(_os, "fork", None)
-_forkpty = getattr(_os, "forkpty", None)
-_posix_spawn = getattr(_os, "posix_spawn", None)
-_posix_spawnp = getattr(_os, "posix_spawnp", None)
+# None where the platform lacks them; the functions that call them exist only where they do.
+_fork: _Callable[[], int] | None = getattr(_os, "fork", None)
+_forkpty: _Callable[[], tuple[int, int]] | None = getattr(_os, "forkpty", None)
+_posix_spawn: _Callable[..., int] | None = getattr(_os, "posix_spawn", None)
+_posix_spawnp: _Callable[..., int] | None = getattr(_os, "posix_spawnp", None)
 _WNOHANG = getattr(_os, "WNOHANG", 1)
 
 __implements__ = [
@@ -317,10 +322,10 @@ def waitpid(pid: int, options: int) -> tuple[int, int]:  # type: ignore[no-redef
                 record.reaped_directly(status)
                 return _collect(record)
             return rpid, status
-        status = _child.reaped.pop(pid, None)
-        if status is not None:
+        kept_status = _child.reaped.pop(pid, None)
+        if kept_status is not None:
             # Reaped by another watcher (a gevent.subprocess.Popen's): its status is kept here.
-            return pid, status
+            return pid, kept_status
         if options & ~_WNOHANG:
             return _waitpid(pid, options)
         rpid, status = _waitpid(pid, options | _WNOHANG)
@@ -381,6 +386,7 @@ if _fork is not None:
 
         The child is not watched: prefer :func:`fork`.
         """
+        assert _fork is not None
         pid = _fork()
         if pid == 0:
             _reinit()
@@ -412,6 +418,7 @@ if _forkpty is not None:
     def forkpty_gevent() -> tuple[int, int]:  # type: ignore[no-redef,misc]
         """:func:`os.forkpty`, leaving the child ready to use gevent. Returns (pid, master_fd);
         the master descriptor stays in blocking mode."""
+        assert _forkpty is not None
         pid, master_fd = _forkpty()
         if pid == 0:
             _reinit()
@@ -437,6 +444,7 @@ if _posix_spawn is not None:
 
     def posix_spawn(*args, **kwargs) -> int:  # type: ignore[no-redef,misc]
         """:func:`os.posix_spawn`, with the child watched so :func:`waitpid` cooperates."""
+        assert _posix_spawn is not None
         pid = _posix_spawn(*args, **kwargs)
         _watch(pid)
         return pid
@@ -445,6 +453,7 @@ if _posix_spawnp is not None:
 
     def posix_spawnp(*args, **kwargs) -> int:  # type: ignore[no-redef,misc]
         """:func:`os.posix_spawnp`, with the child watched so :func:`waitpid` cooperates."""
+        assert _posix_spawnp is not None
         pid = _posix_spawnp(*args, **kwargs)
         _watch(pid)
         return pid
