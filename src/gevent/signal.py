@@ -35,14 +35,15 @@ _child_handler: Any = None
 _child_watcher = None
 
 
-def getsignal(signalnum: int) -> Any:
+# These three replace the names star-imported from signal (mypy keeps the stdlib's types).
+def getsignal(signalnum: int) -> Any:  # type: ignore[no-redef]
     """:func:`signal.getsignal`; for ``SIGCHLD``, what :func:`signal` installed."""
     if _SIGCHLD is not None and signalnum == _SIGCHLD and _child_handler is not None:
         return _child_handler
     return _real_getsignal(signalnum)
 
 
-def signal(signalnum: int, handler: Any) -> Any:
+def signal(signalnum: int, handler: Any) -> Any:  # type: ignore[no-redef]
     """:func:`signal.signal`; a ``SIGCHLD`` handler runs in a new greenlet (see the module).
 
     Returns the previous handler. Only the main thread may install handlers.
@@ -84,10 +85,10 @@ def _stop_child_watcher() -> None:
 
 def _run_child_handler() -> None:
     handler = _child_handler
-    if callable(handler):
+    if callable(handler) and _SIGCHLD is not None:  # only installed where SIGCHLD exists
         handler(int(_SIGCHLD), None)
 
 
-def set_wakeup_fd(fd: int, /, *, warn_on_full_buffer: bool = True) -> int:
+def set_wakeup_fd(fd: int, /, *, warn_on_full_buffer: bool = True) -> int:  # type: ignore[no-redef]
     """:func:`signal.set_wakeup_fd`, unchanged (gevent's loop does not use it)."""
     return _real_set_wakeup_fd(fd, warn_on_full_buffer=warn_on_full_buffer)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import time as _time
 from time import *  # noqa: F401,F403  (this module stands in for time)
 
-from .hub import sleep
+# Replaces time.sleep from the star import; mypy keeps time.sleep's (compatible) type.
+from .hub import sleep  # type: ignore[assignment]
 
 __implements__ = ["sleep"]
 __extensions__: list[str] = []
