@@ -568,3 +568,42 @@ def test_thousand_concurrent_connections():
         for conn in connections:
             conn.close()
         listener.close()
+
+
+def test_msg_dontwait_and_sock_nonblock_never_wait():
+    a, b = socket.socketpair()
+    try:
+        with pytest.raises(BlockingIOError):
+            b.recv(10, socket.MSG_DONTWAIT)
+        with pytest.raises(BlockingIOError):
+            b.recv_into(bytearray(4), 4, socket.MSG_DONTWAIT)
+        with pytest.raises(BlockingIOError):
+            while True:
+                a.send(b"x" * 65536, socket.MSG_DONTWAIT)
+    finally:
+        a.close()
+        b.close()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_NONBLOCK) as sock:
+        assert sock.gettimeout() == 0.0 and sock.type == socket.SOCK_STREAM
+
+
+def test_setblocking_reports_an_invalid_fd():
+    sock0 = socket.socket()
+    sock = socket.socket(fileno=sock0.fileno())
+    sock0.close()
+    try:
+        with pytest.raises(OSError):
+            sock.setblocking(False)
+    finally:
+        sock.detach()
+
+
+def test_getnameinfo_type_error_keeps_no_reference():
+    name = "not a tuple"
+    before = sys.getrefcount(name)
+    try:
+        socket.getnameinfo(name, 0)
+    except TypeError:
+        assert sys.getrefcount(name) == before
+    else:
+        raise AssertionError("TypeError not raised")

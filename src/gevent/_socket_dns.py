@@ -53,8 +53,12 @@ def gethostbyaddr(ip_address):
 
 def getnameinfo(sockaddr, flags: int):
     """``(host, port)`` for *sockaddr*. Switches unless both NI_NUMERIC* flags are given."""
-    if flags & _NUMERIC_NAMEINFO == _NUMERIC_NAMEINFO and isinstance(sockaddr, tuple) \
-            and sockaddr and _numeric_host(sockaddr[0]):
+    if not isinstance(sockaddr, tuple):
+        # Drop our reference first: the traceback keeps this frame (and its locals) alive.
+        sockaddr = None
+        raise TypeError("getnameinfo() argument 1 must be a tuple")
+    if flags & _NUMERIC_NAMEINFO == _NUMERIC_NAMEINFO and sockaddr and _numeric_host(
+            sockaddr[0]):
         return _socket.getnameinfo(sockaddr, flags)
     return _get_hub().resolver.getnameinfo(sockaddr, flags)
 

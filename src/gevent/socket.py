@@ -109,8 +109,14 @@ _c_recvfrom_into = _c_socket.recvfrom_into
 _c_sendto = _c_socket.sendto
 _c_fileno = _c_socket.fileno
 _getdefaulttimeout = __socket__.getdefaulttimeout
+_MSG_DONTWAIT = getattr(__socket__, "MSG_DONTWAIT", 0)
 error = OSError
 timeout = TimeoutError
+
+
+def _dontwait(args: tuple, index: int) -> bool:
+    """True if the flags argument at *index* asks for MSG_DONTWAIT (never wait then)."""
+    return len(args) > index and bool(args[index] & _MSG_DONTWAIT)
 
 
 def _check_timeout(value):
@@ -137,7 +143,8 @@ class socket(_StdSocket):
 
     def __init__(self, family=-1, type=-1, proto=-1, fileno=None) -> None:
         _StdSocket.__init__(self, family, type, proto, fileno)
-        self._timeout = _getdefaulttimeout()
+        # What the standard library decided: the default timeout, or 0.0 for SOCK_NONBLOCK.
+        self._timeout = _c_socket.gettimeout(self)
         self._read_watcher = None
         self._write_watcher = None
         self._hub = None
@@ -157,6 +164,9 @@ class socket(_StdSocket):
         self._timeout = _check_timeout(value)
 
     def setblocking(self, flag) -> None:
+        # The OS socket stays non-blocking; the call still reports an invalid fd, as the
+        # standard library's does.
+        _c_socket.setblocking(self, False)
         self._timeout = None if flag else 0.0
 
     def getblocking(self) -> bool:
@@ -207,7 +217,7 @@ class socket(_StdSocket):
             try:
                 return _c_recv(self, *args)
             except BlockingIOError:
-                if self._timeout == 0.0:
+                if self._timeout == 0.0 or _dontwait(args, 1):
                     raise
                 self._wait_read()
 
@@ -216,7 +226,7 @@ class socket(_StdSocket):
             try:
                 return _c_recv_into(self, *args)
             except BlockingIOError:
-                if self._timeout == 0.0:
+                if self._timeout == 0.0 or _dontwait(args, 2):
                     raise
                 self._wait_read()
 
@@ -225,7 +235,7 @@ class socket(_StdSocket):
             try:
                 return _c_recvfrom(self, *args)
             except BlockingIOError:
-                if self._timeout == 0.0:
+                if self._timeout == 0.0 or _dontwait(args, 1):
                     raise
                 self._wait_read()
 
@@ -234,7 +244,7 @@ class socket(_StdSocket):
             try:
                 return _c_recvfrom_into(self, *args)
             except BlockingIOError:
-                if self._timeout == 0.0:
+                if self._timeout == 0.0 or _dontwait(args, 2):
                     raise
                 self._wait_read()
 
@@ -245,7 +255,7 @@ class socket(_StdSocket):
                 try:
                     return _c_socket.recvmsg(self, *args)
                 except BlockingIOError:
-                    if self._timeout == 0.0:
+                    if self._timeout == 0.0 or _dontwait(args, 2):
                         raise
                     self._wait_read()
 
@@ -254,7 +264,7 @@ class socket(_StdSocket):
                 try:
                     return _c_socket.recvmsg_into(self, *args)
                 except BlockingIOError:
-                    if self._timeout == 0.0:
+                    if self._timeout == 0.0 or _dontwait(args, 2):
                         raise
                     self._wait_read()
 
@@ -263,7 +273,7 @@ class socket(_StdSocket):
             try:
                 return _c_send(self, *args)
             except BlockingIOError:
-                if self._timeout == 0.0:
+                if self._timeout == 0.0 or _dontwait(args, 1):
                     raise
                 self._wait_write()
 
@@ -272,7 +282,7 @@ class socket(_StdSocket):
             try:
                 return _c_sendto(self, *args)
             except BlockingIOError:
-                if self._timeout == 0.0:
+                if self._timeout == 0.0 or (len(args) == 3 and _dontwait(args, 1)):
                     raise
                 self._wait_write()
 
@@ -283,7 +293,7 @@ class socket(_StdSocket):
                 try:
                     return _c_socket.sendmsg(self, *args)
                 except BlockingIOError:
-                    if self._timeout == 0.0:
+                    if self._timeout == 0.0 or _dontwait(args, 2):
                         raise
                     self._wait_write()
 
@@ -400,6 +410,7 @@ class socket(_StdSocket):
     # -- sendfile --------------------------------------------------------------------------
 
     def _sendfile_use_sendfile(self, file, offset=0, count=None):
+        self._check_sendfile_params(file, offset, count)
         try:
             in_fd = file.fileno()
         except (AttributeError, _io.UnsupportedOperation) as ex:

@@ -108,7 +108,8 @@ def child(module_name: str, mode: str, patterns: list[str], skip: set[str]) -> N
     module = importlib.import_module(f"test.{module_name}")
     loader = unittest.TestLoader()
     if patterns:
-        loader.testNamePatterns = patterns
+        # As ``unittest -k``: a pattern without wildcards matches as a substring.
+        loader.testNamePatterns = [p if "*" in p else f"*{p}*" for p in patterns]
     tests = [t for t in _flatten(loader.loadTestsFromModule(module)) if t.id() not in skip]
     suite = unittest.TestSuite(tests)
 
@@ -175,9 +176,13 @@ def _run_children(args, env) -> dict:
         with open(os.path.join(args.workdir, "skip.json"), "w") as f:
             json.dump(sorted(set(done) | set(hung)), f)
         command = [sys.executable, os.path.abspath(__file__), args.module, "--mode", args.mode,
-                   "--child", "--skip-file", f.name] + [f"-k={k}" for k in args.k]
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                   "--child", "--skip-file", f.name]
+        for pattern in args.k:
+            command += ["-k", pattern]
+        errors = open(os.path.join(args.workdir, "stderr.txt"), "w")
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors,
                                 text=True, env=env, cwd=ROOT)
+        errors.close()
         current = None
         last = time.monotonic()
         finished = False
@@ -229,6 +234,8 @@ def _run_children(args, env) -> dict:
             # The child died inside a test: count it as hung and go on after it.
             hung.append(current)
         elif proc.returncode not in (0, None) and not done and not hung:
+            with open(os.path.join(args.workdir, "stderr.txt")) as f:
+                sys.stderr.write(f.read()[-5000:])
             break
     return {"done": done, "hung": hung, "fixtures": fixtures, "mode": mode,
             "timed_out": False}
