@@ -36,7 +36,7 @@ from subprocess import (  # noqa: F401  (re-exported unchanged)
 )
 from time import monotonic as _monotonic
 from time import sleep as _native_sleep
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._core import _child
 from ._fileobject_posix import open_descriptor as _open_descriptor
@@ -75,7 +75,7 @@ __imports__ = [
 # where the standard library would use it.
 _fork_exec = getattr(__subprocess__, "_fork_exec", _posixsubprocess.fork_exec)
 _USE_POSIX_SPAWN = __subprocess__._USE_POSIX_SPAWN
-_use_posix_spawn = __subprocess__._use_posix_spawn
+_use_posix_spawn = __subprocess__._use_posix_spawn  # type: ignore[attr-defined]  # private, not in typeshed
 __imports__ += [name for name in ("_posixsubprocess", "_fork_exec", "_USE_POSIX_SPAWN",
                                   "_use_posix_spawn") if hasattr(__subprocess__, name)]
 __all__ = __implements__ + __imports__ + [
@@ -87,7 +87,11 @@ _WNOHANG = _os.WNOHANG
 _reaped = _child.reaped
 
 # Popen as the standard library defines it, even if this module is imported after patching.
-_StdPopen = next(cls for cls in __subprocess__.Popen.__mro__ if cls.__module__ == "subprocess")
+if TYPE_CHECKING:
+    from subprocess import Popen as _StdPopen
+else:
+    _StdPopen = next(cls for cls in __subprocess__.Popen.__mro__
+                     if cls.__module__ == "subprocess")
 
 #: How much one read in communicate() asks for.
 _CHUNK = 32768
@@ -145,6 +149,12 @@ class Popen(_StdPopen):
     :meth:`communicate`. *threadpool* is accepted for gevent compatibility and unused here.
     """
 
+    # Set by the standard library's Popen.__init__; typeshed does not declare them.
+    text_mode: bool
+    encoding: str | None
+    errors: str | None
+    _child_created: bool
+
     def __init__(self, args, bufsize: int = -1, executable=None, stdin=None, stdout=None,
                  stderr=None, preexec_fn=None, close_fds: bool = True, shell: bool = False,
                  cwd=None, env=None, universal_newlines=None, startupinfo=None,
@@ -186,7 +196,8 @@ class Popen(_StdPopen):
             # Our ends become file objects just before the child starts (as the standard
             # library orders it: subclasses of _execute_child may look at them).
             self._made_fds = made
-            self._pending_pipes = (bufsize, parent_in, parent_out, parent_err)
+            self._pending_pipes: tuple[int, int, int, int] | None = (
+                bufsize, parent_in, parent_out, parent_err)
             super().__init__(
                 args, bufsize, executable, child_in, child_out, child_err, preexec_fn,
                 close_fds, shell, cwd, env, universal_newlines, startupinfo, creationflags,
@@ -354,8 +365,9 @@ class Popen(_StdPopen):
                 _sleep(delay if remaining is None else min(delay, remaining))
                 delay = min(delay * 2, 0.05)
         if self._internal_poll() is None:
-            raise TimeoutExpired(self.args, timeout)
-        return self.returncode
+            # Still running only if a timeout ran out, so *timeout* is a number here.
+            raise TimeoutExpired(self.args, timeout)  # type: ignore[arg-type]
+        return self.returncode  # type: ignore[return-value]  # _internal_poll() set it
 
     def pipe_cloexec(self) -> tuple[int, int]:
         """A pipe whose descriptors are not inherited by children (gevent compatibility)."""
@@ -382,7 +394,8 @@ class Popen(_StdPopen):
             remaining = None if endtime is None else max(endtime - _monotonic(), 0)
             done = _joinall(glets, timeout=remaining)
             if len(done) < len(glets):
-                raise TimeoutExpired(self.args, orig_timeout,
+                # Only a call with a timeout has an *endtime* (typeshed wants a float here).
+                raise TimeoutExpired(self.args, orig_timeout,  # type: ignore[arg-type]
                                      output=_joined(self._stdout_chunks),
                                      stderr=_joined(self._stderr_chunks))
             self._communicating_greenlets = []
@@ -407,8 +420,9 @@ class Popen(_StdPopen):
         return glets
 
     def _close_stdin(self) -> None:
+        stdin: Any = self.stdin  # only called when there is one
         try:
-            self.stdin.close()
+            stdin.close()
         except BrokenPipeError:
             pass  # the child stopped reading: what it did not read is lost, as with stdlib
         except OSError as exc:
@@ -416,7 +430,8 @@ class Popen(_StdPopen):
                 raise
 
     def _feed_stdin(self, input) -> None:
-        stdin = self.stdin
+        # Set when this is called; a text stream (with .buffer) when text_mode is.
+        stdin: Any = self.stdin
         try:
             try:
                 # What the caller wrote without flushing goes first.
@@ -595,7 +610,8 @@ def run(*popenargs, input=None, capture_output: bool = False, timeout: float | N
         retcode = process.poll()
         if check and retcode:
             raise CalledProcessError(retcode, process.args, output=stdout, stderr=stderr)
-    return CompletedProcess(process.args, retcode, stdout, stderr)
+    # communicate() returned, so the child has exited and retcode is an int.
+    return CompletedProcess(process.args, retcode, stdout, stderr)  # type: ignore[arg-type]
 
 
 def getstatusoutput(cmd, *, encoding: str | None = None,
