@@ -57,11 +57,10 @@ def _wait_on_watcher(hub, watcher, timeout, timeout_exc) -> None:
         )
     watcher.start(current.switch, watcher)
     entry = None
-    timers = None
     try:
         if timeout is not None:
-            timers = hub.loop._timers
-            entry = timers.add(monotonic() + timeout, current.switch, (_TIMED_OUT,), True)
+            entry = hub.loop._timers.add(monotonic() + timeout, current.switch, (_TIMED_OUT,),
+                                         True)
         result = _RawGreenlet.switch(hub)
         if result is _TIMED_OUT:
             if timeout_exc is _NONE:
@@ -72,7 +71,7 @@ def _wait_on_watcher(hub, watcher, timeout, timeout_exc) -> None:
     finally:
         watcher.stop()
         if entry is not None:
-            timers.cancel(entry)
+            hub.loop._timers.cancel(entry)
 
 
 def wait(io, timeout: float | None = None, timeout_exc=_NONE, hub=None) -> None:

@@ -21,7 +21,7 @@ class HostsFile:
 
     def __init__(self, path: str | None = None) -> None:
         self.path = path or _default_path()
-        self._mtime = None
+        self._mtime: int | None = None
         #: lowercased name -> list of (family, address), in file order
         self._by_name: dict[str, list[tuple[int, str]]] = {}
         #: lowercased name -> (canonical name, aliases)
