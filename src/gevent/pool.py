@@ -425,7 +425,7 @@ class _PoolSemaphore(Semaphore):
     @counter.setter
     def counter(self, value: int) -> None:
         self._outside_adjustment(value - self._counter)
-        Semaphore.counter.fset(self, value)
+        Semaphore.counter.fset(self, value)  # type: ignore[attr-defined]
 
     def release(self) -> int:
         self._outside_adjustment(1)
@@ -464,7 +464,7 @@ class _PoolSemaphore(Semaphore):
         self._pending = 0
         self._pending_entry = None
         if delta:
-            Semaphore.counter.fset(self, self._counter + delta)
+            Semaphore.counter.fset(self, self._counter + delta)  # type: ignore[attr-defined]
 
 
 class Pool(Group):
@@ -502,7 +502,9 @@ class Pool(Group):
         if old is None:
             self._semaphore = _PoolSemaphore(max(value - len(self), 0))
             return
-        self._semaphore._resize(value - old)
+        semaphore = self._semaphore
+        if isinstance(semaphore, _PoolSemaphore):
+            semaphore._resize(value - old)
 
     def wait_available(self, timeout: float | None = None) -> int:
         """Wait until a slot is free. A switch point. Returns the free slots (0 on timeout)."""
