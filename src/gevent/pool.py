@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from itertools import count as _count
-from typing import Any
+from typing import Any, TypeVar
 
 from greenlet import GreenletExit, getcurrent
 
@@ -23,6 +23,9 @@ from .queue import UnboundQueue
 from .timeout import Timeout
 
 __all__ = ["Group", "Pool", "PoolFull"]
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 class PoolFull(Exception):
@@ -61,7 +64,9 @@ class IMapUnordered(Greenlet):
         Greenlet.__init__(self)
         self.func = func
         self.iterable = iter(iterable)
-        self.spawn = spawn
+        # The pool's spawn, under the name gevent gives it; on this instance it shadows the
+        # Greenlet.spawn classmethod.
+        self.spawn = spawn  # type: ignore[method-assign]
         self._zipped = _zipped
         self.queue: UnboundQueue = UnboundQueue()
         self._result_semaphore = Semaphore(maxsize) if maxsize else None
@@ -199,7 +204,7 @@ class GroupMappingMixin:
             task.rawlink(partial(_call_back_on_success, callback))
         return task
 
-    def map(self, func: Callable, iterable: Iterable) -> list:
+    def map(self, func: Callable[[_T], _R], iterable: Iterable[_T]) -> list[_R]:
         """``list(imap(func, iterable))``. A switch point."""
         return list(self.imap(func, iterable))
 
@@ -379,8 +384,8 @@ class Group(GroupMappingMixin):
         """A Group is never full."""
         return False
 
-    def wait_available(self, timeout: float | None = None) -> None:
-        """A Group always has room: returns at once."""
+    def wait_available(self, timeout: float | None = None) -> int | None:
+        """A Group always has room: returns None at once (a Pool returns its free slots)."""
 
     # A greenlet of the group calling apply would wait for itself to finish otherwise.
     def _apply_immediately(self) -> bool:
