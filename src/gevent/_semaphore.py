@@ -28,6 +28,7 @@ from __future__ import annotations
 import sys
 from _thread import _count as _thread_count
 from time import monotonic
+from typing import TYPE_CHECKING
 
 from greenlet import getcurrent
 from greenlet import greenlet as _RawGreenlet
@@ -36,6 +37,9 @@ from ._linkable import AbstractLinkable
 from .exceptions import BlockingSwitchOutError
 from .hub import _get_hub_noargs as get_hub
 from .hub import _threadlocal
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self is 3.11+; only checkers read this
 
 __all__ = ["Semaphore", "BoundedSemaphore", "DummySemaphore"]
 
@@ -342,7 +346,7 @@ class Semaphore(_Linkable):
         self._wait_watch(timeout)
         return self._counter
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         if self._counter > 0:
             self._counter -= 1
         else:
@@ -423,7 +427,7 @@ class DummySemaphore:
     def acquire(self, *args, **kwargs) -> bool:
         return True
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, typ, value, tb) -> None:

@@ -12,10 +12,14 @@ unlocked lock): it is what the green ``_thread`` module hands out under monkey p
 from __future__ import annotations
 
 from _thread import TIMEOUT_MAX as _NATIVE_TIMEOUT_MAX
+from typing import TYPE_CHECKING
 
 from greenlet import getcurrent
 
 from ._semaphore import BoundedSemaphore, DummySemaphore, Semaphore
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self is 3.11+; only checkers read this
 
 __all__ = ["Semaphore", "BoundedSemaphore", "DummySemaphore", "RLock"]
 
@@ -77,7 +81,7 @@ class LockType(BoundedSemaphore):
             raise RuntimeError("release unlocked lock")
         return BoundedSemaphore.release(self)
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         self.acquire()
         return self
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from itertools import count as _count
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from greenlet import GreenletExit, getcurrent
 
@@ -40,13 +40,14 @@ class _Failure:
         self.exc = exc
         self.raise_exception = raise_exception
 
-    def raise_exc(self):
+    def raise_exc(self) -> NoReturn:
         if self.raise_exception is not None:
             self.raise_exception()
         raise self.exc
 
 
-_END = object()
+# Typed Any so that ``item is _END`` leaves the type of queued items alone.
+_END: Any = object()
 
 
 class IMapUnordered(Greenlet):
@@ -79,7 +80,7 @@ class IMapUnordered(Greenlet):
     def __iter__(self) -> Iterator:
         return self
 
-    def __next__(self):
+    def __next__(self) -> Any:
         semaphore = self._result_semaphore
         item = self.queue.get()
         if semaphore is not None:
@@ -138,7 +139,7 @@ class IMap(IMapUnordered):
         self._next_index = 0
         self._waiting: dict = {}
 
-    def __next__(self):
+    def __next__(self) -> Any:
         index = self._next_index
         waiting = self._waiting
         while index not in waiting:
@@ -163,7 +164,8 @@ class IMap(IMapUnordered):
 class GroupMappingMixin:
     """``apply``/``map``/``imap`` on top of ``spawn`` (Group, Pool and ThreadPool)."""
 
-    def spawn(self, func, *args, **kwargs):  # pragma: no cover - provided by the class
+    # Provided by the classes that use the mixin.
+    def spawn(self, func: Callable, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover
         raise NotImplementedError
 
     def _apply_immediately(self) -> bool:
@@ -280,7 +282,7 @@ class Group(GroupMappingMixin):
     def __contains__(self, item) -> bool:
         return item in self.greenlets
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter(self.greenlets)
 
     def add(self, greenlet, blocking: bool = True, timeout: float | None = None) -> None:

@@ -36,6 +36,9 @@ from .event import Event
 from .hub import _get_hub_noargs as get_hub
 from .hub import _threadlocal
 
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self is 3.11+; only checkers read this
+
 try:
     from queue import ShutDown  # type: ignore[attr-defined]
 except ImportError:  # Python < 3.13
@@ -166,7 +169,7 @@ class SimpleQueue(Generic[T]):
 
     # -- introspection --------------------------------------------------------------------
 
-    def copy(self):
+    def copy(self) -> Self:
         """A new queue of the same class, maxsize and items (no waiters)."""
         return type(self)(self._maxsize, self.queue)
 
@@ -412,7 +415,7 @@ class SimpleQueue(Generic[T]):
 
     # -- iteration ------------------------------------------------------------------------
 
-    def __iter__(self):
+    def __iter__(self) -> Self:
         return self
 
     def __next__(self) -> T:
@@ -474,7 +477,7 @@ class Queue(SimpleQueue[T]):
         if not self.unfinished_tasks:
             self._cond.set()
 
-    def copy(self):
+    def copy(self) -> Self:
         return type(self)(self._maxsize, self.queue, self.unfinished_tasks)
 
     def put(self, item: T, block: bool = True, timeout: float | None = None) -> None:
@@ -688,7 +691,7 @@ class Channel(Generic[T]):
     def get_nowait(self) -> T:
         return self.get(False)
 
-    def __iter__(self):
+    def __iter__(self) -> Self:
         return self
 
     def __next__(self) -> T:

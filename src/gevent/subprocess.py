@@ -483,7 +483,7 @@ class Popen(_StdPopen):
             self._communicating_greenlets = []
             _killall(glets, block=True)
 
-    def __exit__(self, exc_type, value, traceback):
+    def __exit__(self, exc_type: Any, value: Any, traceback: Any) -> None:
         # Readers still parked on the pipes (after a timeout) must go before the pipes close.
         self._stop_communicating()
         return super().__exit__(exc_type, value, traceback)
