@@ -136,6 +136,7 @@ class GeventSelector(__selectors__.BaseSelector):
         <= 0: do not wait). Returns ``[(key, events), ...]``. A switch point."""
         if self._map is None:
             raise RuntimeError("selector is closed")
+        ms: float | None
         if timeout is None:
             ms = None
         elif timeout <= 0:
@@ -163,7 +164,8 @@ class GeventSelector(__selectors__.BaseSelector):
     def close(self) -> None:
         self._keys.clear()
         self._map = None
-        self._poller = None
+        # Closed: every method checks _map before it touches the poller.
+        self._poller = None  # type: ignore[assignment]
 
     def get_map(self):
         return self._map
