@@ -149,7 +149,7 @@ def _adopt(context: _StdSSLContext) -> SSLContext:
     # (defaults change between versions); we only change which class it is.
     if type(context) is _StdSSLContext:
         context.__class__ = SSLContext
-    return context
+    return context  # type: ignore[return-value]  # its class was changed just above
 
 
 def create_default_context(purpose=__ssl__.Purpose.SERVER_AUTH, *, cafile=None, capath=None,
@@ -203,7 +203,8 @@ def get_server_certificate(addr, ssl_version=__ssl__.PROTOCOL_TLS_CLIENT, ca_cer
     with create_connection(addr, timeout=timeout) as sock:
         with context.wrap_socket(sock, server_hostname=host) as tls:
             der = tls.getpeercert(True)
-    return __ssl__.DER_cert_to_PEM_cert(der)
+    # After a completed handshake a TLS server has always sent its certificate (not None).
+    return __ssl__.DER_cert_to_PEM_cert(der)  # type: ignore[arg-type]
 
 
 def _gevent_did_monkey_patch(target_module, *args, **kwargs) -> None:
