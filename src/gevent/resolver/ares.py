@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import _socket
 from time import monotonic
+from typing import Any
 
 try:
     import pycares
@@ -52,7 +53,7 @@ class Resolver(DNSResolverBase):
         )
         if options.get("servers") is None:
             options.pop("servers", None)
-        self._watchers: dict[int, object] = {}
+        self._watchers: dict[int, Any] = {}  # fd -> the loop's io watcher
         self._timer = None
         self.channel = pycares.Channel(sock_state_cb=self._sock_state, **options)
 
@@ -88,7 +89,7 @@ class Resolver(DNSResolverBase):
         self.channel.process_fd(_BAD, _BAD)
         self._arm_timer()
 
-    def _call(self, start) -> object:
+    def _call(self, start) -> Any:
         """Start a c-ares request with our callback and wait for its answer. A switch point."""
         from ..hub import Waiter
 
@@ -114,7 +115,8 @@ class Resolver(DNSResolverBase):
         if self._timer is not None and self.hub.loop is not None:
             self.hub.loop._timers.cancel(self._timer)
             self._timer = None
-        channel, self.channel = self.channel, None
+        # Closed: a later lookup fails on the None channel, as it should.
+        channel, self.channel = self.channel, None  # type: ignore[assignment]
         if channel is not None:
             close = getattr(channel, "close", None)
             if close is not None:
