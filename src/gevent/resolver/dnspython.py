@@ -55,7 +55,9 @@ class Resolver(DNSResolverBase):
         if options.get("servers"):
             config.nameservers = list(options["servers"])
         self.resolver = config
-        self.nameservers = list(config.nameservers)
+        # IP address strings: dnspython keeps plain addresses as str (its Nameserver objects
+        # are for DoH/DoT/DoQ, which this resolver does not speak).
+        self.nameservers: list[str] = list(config.nameservers)  # type: ignore[arg-type]
         self.lifetime = float(options.get("timeout") or config.lifetime)
         self.attempt_timeout = min(float(config.timeout), self.lifetime)
         self.port = config.port
