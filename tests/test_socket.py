@@ -607,3 +607,31 @@ def test_getnameinfo_type_error_keeps_no_reference():
         assert sys.getrefcount(name) == before
     else:
         raise AssertionError("TypeError not raised")
+
+
+def test_signal_handler_error_reaches_the_blocked_call_and_the_hub_survives(capsys):
+    import signal
+
+    class Alarm(Exception):
+        pass
+
+    def handler(*args):
+        raise Alarm
+
+    a, b = socket.socketpair()
+    old = signal.signal(signal.SIGALRM, handler)
+    try:
+        b.settimeout(5)
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        with pytest.raises(Alarm):
+            b.recv(1)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        b.settimeout(0.05)
+        with pytest.raises(socket.timeout):
+            b.recv(1)
+        assert not get_hub().dead
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+        a.close()
+        b.close()

@@ -25,12 +25,6 @@ EXPECTED_FAILURES: dict[str, dict[str, dict[str, str]]] = {
             "gevent.socket.socket directly",
         "test.test_socket.ThreadedVSOCKSocketStreamTest":
             "AF_VSOCK connect hangs in this sandbox (gVisor) without gevent too",
-        "test.test_socket.InterruptedSendTimeoutTest":
-            "a signal handler that raises while the hub waits in epoll: the exception "
-            "escapes the loop instead of reaching the blocked call (core loop, see report)",
-        "test.test_socket.InterruptedRecvTimeoutTest":
-            "a signal handler that raises while the hub waits in epoll (core loop, see "
-            "report)",
     }},
     "test_ssl": {"all": {}},
     "test_subprocess": {"all": {
