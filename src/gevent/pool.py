@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from itertools import count as _count
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, overload
 
 from greenlet import GreenletExit, getcurrent
 
@@ -317,7 +317,12 @@ class Group(GroupMappingMixin):
         self.add(greenlet)
         greenlet.start()
 
-    def spawn(self, *args, **kwargs) -> Greenlet:
+    # As for Greenlet.spawn: the overloads tell type checkers what spawn(func, ...) returns.
+    @overload
+    def spawn(self, run: Callable[..., _R], /, *args: Any, **kwargs: Any) -> Greenlet[_R]: ...
+    @overload
+    def spawn(self, *args: Any, **kwargs: Any) -> Greenlet[Any]: ...
+    def spawn(self, *args: Any, **kwargs: Any) -> Greenlet[Any]:
         """Create a greenlet of ``greenlet_class`` from the arguments, add it, start it."""
         greenlet = self.greenlet_class(*args, **kwargs)
         self.start(greenlet)
@@ -560,7 +565,11 @@ class Pool(Group):
         else:
             semaphore.release()
 
-    def spawn(self, *args, **kwargs) -> Greenlet:
+    @overload
+    def spawn(self, run: Callable[..., _R], /, *args: Any, **kwargs: Any) -> Greenlet[_R]: ...
+    @overload
+    def spawn(self, *args: Any, **kwargs: Any) -> Greenlet[Any]: ...
+    def spawn(self, *args: Any, **kwargs: Any) -> Greenlet[Any]:
         greenlet = self.greenlet_class(*args, **kwargs)
         self.start(greenlet)
         return greenlet
