@@ -176,7 +176,8 @@ class GroupMappingMixin:
         """True when apply_async must go through a helper greenlet (spawn would block)."""
         return False
 
-    def apply(self, func: Callable, args: Iterable | None = None, kwds: dict | None = None):
+    def apply(self, func: Callable[..., _R], args: Iterable | None = None,
+              kwds: dict | None = None) -> _R:
         """Run ``func(*args, **kwds)`` in the pool and return its result. A switch point."""
         args = () if args is None else args
         kwds = {} if kwds is None else kwds

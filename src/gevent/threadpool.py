@@ -334,7 +334,7 @@ class ThreadPool(GroupMappingMixin):
     def _apply_async_use_greenlet(self) -> bool:
         return _threadlocal.hub is not self.hub
 
-    def apply(self, func: Callable, args=None, kwds=None):
+    def apply(self, func: Callable[..., _R], args=None, kwds=None) -> _R:
         """Run ``func(*args, **kwds)`` in a worker thread and return its result (or raise its
         exception). A switch point."""
         if self._apply_immediately():

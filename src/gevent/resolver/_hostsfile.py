@@ -72,12 +72,12 @@ class HostsFile:
             entries = [entry for entry in entries if entry[0] == family]
         return list(entries)
 
-    def names(self, name: str):
+    def names(self, name: str) -> tuple[str, list[str]] | None:
         """``(canonical, aliases)`` for *name*, or None."""
         self._load()
         return self._names.get(name.lower())
 
-    def reverse(self, address: str):
+    def reverse(self, address: str) -> tuple[str, list[str]] | None:
         """``(canonical, aliases)`` for *address*, or None."""
         self._load()
         return self._by_address.get(address)
