@@ -6,7 +6,7 @@ from __future__ import annotations
 import _socket
 
 from .hub import _get_hub_noargs as _get_hub
-from .resolver import _numeric_getaddrinfo, _numeric_host
+from .resolver import AbstractResolver, _numeric_getaddrinfo, _numeric_host
 
 __all__ = [
     "getaddrinfo",
@@ -17,6 +17,7 @@ __all__ = [
     "getfqdn",
 ]
 
+_abstract_getaddrinfo = AbstractResolver.getaddrinfo
 _NUMERIC_NAMEINFO = _socket.NI_NUMERICHOST | _socket.NI_NUMERICSERV
 
 
@@ -29,7 +30,11 @@ def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
     result = _numeric_getaddrinfo(host, port, family, type, proto, flags)
     if result is not None:
         return result
-    return _get_hub().resolver.getaddrinfo(host, port, family, type, proto, flags)
+    resolver = _get_hub().resolver
+    if resolver.__class__.getaddrinfo is _abstract_getaddrinfo:
+        # The numeric check is done: go straight to the lookup.
+        return resolver._getaddrinfo(host, port, family, type, proto, flags)
+    return resolver.getaddrinfo(host, port, family, type, proto, flags)
 
 
 def gethostbyname(hostname) -> str:

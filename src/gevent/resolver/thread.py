@@ -42,7 +42,10 @@ class Resolver(AbstractResolver):
         self._pool = None
 
     def _getaddrinfo(self, host, port, family, type, proto, flags) -> list:
-        return self.pool.apply(native_getaddrinfo, (host, port, family, type, proto, flags))
+        pool = self._pool
+        if pool is None:
+            pool = self.pool
+        return pool.apply(native_getaddrinfo, (host, port, family, type, proto, flags))
 
     def _gethostbyname(self, hostname) -> str:
         return self.pool.apply(_socket.gethostbyname, (hostname,))
