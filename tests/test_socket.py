@@ -635,3 +635,17 @@ def test_signal_handler_error_reaches_the_blocked_call_and_the_hub_survives(caps
         signal.signal(signal.SIGALRM, old)
         a.close()
         b.close()
+
+
+def test_close_from_another_thread_wakes_the_waiter():
+    import threading
+
+    a, b = socket.socketpair()
+    glet = gevent.spawn(b.recv, 1)
+    gevent.sleep(0)
+    closer = threading.Thread(target=b.close)
+    closer.start()
+    glet.join(timeout=5)
+    closer.join(timeout=5)
+    assert isinstance(glet.exception, OSError) and glet.exception.errno == errno.EBADF
+    a.close()

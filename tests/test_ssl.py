@@ -341,3 +341,39 @@ def test_contexts_made_before_patching_keep_working(certificate):
                             timeout=30, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "OK"
+
+
+def test_monkey_patch_after_contexts_were_created(certificate):
+    """The real patch_all() after ssl was imported and contexts made: cooperative, no recursion."""
+    certfile, keyfile = certificate
+    script = textwrap.dedent(f"""
+        import ssl
+        client = ssl.create_default_context(cafile={certfile!r})
+        server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server.load_cert_chain({certfile!r}, {keyfile!r})
+        from gevent import monkey
+        monkey.patch_all()
+        import socket, threading
+        client.options |= ssl.OP_NO_COMPRESSION
+        client.verify_flags |= ssl.VERIFY_X509_STRICT
+        server.maximum_version = ssl.TLSVersion.TLSv1_3
+        lst = socket.socket(); lst.bind(("127.0.0.1", 0)); lst.listen()
+        def serve():
+            conn, _ = lst.accept()
+            with server.wrap_socket(conn, server_side=True) as tls:
+                tls.sendall(tls.recv(5)[::-1])
+        thread = threading.Thread(target=serve); thread.start()
+        raw = socket.create_connection(lst.getsockname(), timeout=5)
+        with client.wrap_socket(raw, server_hostname="localhost") as tls:
+            import gevent.ssl
+            assert isinstance(tls, gevent.ssl.SSLSocket) and isinstance(tls, ssl.SSLSocket)
+            tls.sendall(b"hello"); assert tls.recv(5) == b"olleh"
+        thread.join(5)
+        assert isinstance(ssl.create_default_context(), ssl.SSLContext)
+        print("OK")
+    """)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=30, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("OK")

@@ -201,8 +201,11 @@ class socket(_StdSocket):
         hub = self._hub
         self._hub = None
         for watcher in (self._read_watcher, self._write_watcher):
-            if watcher is not None and watcher.callback is not None and hub is not None:
-                hub.cancel_wait(watcher, cancel_wait_ex())
+            if watcher is not None and watcher.callback is not None and hub is not None \
+                    and hub.loop is not None:
+                # Thread-safe: the socket may be closed from a thread other than the waiter's.
+                hub.loop.run_callback_threadsafe(hub._cancel_wait, watcher, cancel_wait_ex(),
+                                                 False)
         self._read_watcher = self._write_watcher = None
         if closing_fd >= 0:
             current = _get_hub_if_exists()
