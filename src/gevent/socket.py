@@ -99,8 +99,8 @@ __all__ = __implements__ + __extensions__ + [n for n in __imports__ if not n.sta
 
 _c_socket = _socket.socket
 _StdSocket = __socket__.socket
-_GLOBAL_DEFAULT_TIMEOUT = __socket__._GLOBAL_DEFAULT_TIMEOUT
-_GiveupOnSendfile = __socket__._GiveupOnSendfile
+_GLOBAL_DEFAULT_TIMEOUT = __socket__._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
+_GiveupOnSendfile = __socket__._GiveupOnSendfile  # type: ignore[attr-defined]
 _c_recv = _c_socket.recv
 _c_recv_into = _c_socket.recv_into
 _c_send = _c_socket.send
@@ -520,7 +520,7 @@ def create_connection(address, timeout=_GLOBAL_DEFAULT_TIMEOUT, source_address=N
     *all_errors* (Python 3.11+), an ``ExceptionGroup`` of every failure is raised.
     """
     host, port = address
-    errors = []
+    errors: list[OSError] = []
     for family, type_, proto, _canonname, sockaddr in getaddrinfo(
         host, port, 0, __socket__.SOCK_STREAM
     ):
@@ -546,7 +546,8 @@ def create_connection(address, timeout=_GLOBAL_DEFAULT_TIMEOUT, source_address=N
         raise OSError("getaddrinfo returns an empty list")
     try:
         if all_errors and _sys.version_info >= (3, 11):
-            raise ExceptionGroup("create_connection failed", errors)  # noqa: F821
+            raise ExceptionGroup(  # type: ignore[name-defined]  # noqa: F821
+                "create_connection failed", errors)
         raise errors[0]
     finally:
         errors = []
