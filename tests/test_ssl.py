@@ -370,6 +370,9 @@ def test_monkey_patch_after_contexts_were_created(certificate):
             tls.sendall(b"hello"); assert tls.recv(5) == b"olleh"
         thread.join(5)
         assert isinstance(ssl.create_default_context(), ssl.SSLContext)
+        assert ssl.SSLContext is gevent.ssl.SSLContext  # "ours" after patching, like socket
+        assert isinstance(client, gevent.ssl.SSLContext)
+        assert isinstance(gevent.ssl.create_default_context(), ssl.SSLContext)
         print("OK")
     """)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))

@@ -207,11 +207,22 @@ def get_server_certificate(addr, ssl_version=__ssl__.PROTOCOL_TLS_CLIENT, ca_cer
     return __ssl__.DER_cert_to_PEM_cert(der)  # type: ignore[arg-type]
 
 
+_GeventSSLContext = SSLContext
+
+
 def _gevent_did_monkey_patch(target_module, *args, **kwargs) -> None:
     """Called by ``gevent.monkey`` after patching ``ssl``: make every context, including those
-    created before patching, wrap sockets cooperatively."""
+    created before patching, wrap sockets cooperatively.
+
+    From then on the standard class behaves exactly as ours, so it *becomes* ours:
+    ``ssl.SSLContext is gevent.ssl.SSLContext`` holds (as it does for socket.socket), every
+    context made before or after patching is an instance of it, and nothing is ever subclassed
+    under the module global the standard library's property setters name.
+    """
     target_module.SSLContext.sslsocket_class = SSLSocket
+    globals()["SSLContext"] = target_module.SSLContext
 
 
 def _gevent_undo_monkey_patch(target_module) -> None:
     target_module.SSLContext.sslsocket_class = _StdSSLSocket
+    globals()["SSLContext"] = _GeventSSLContext

@@ -54,6 +54,7 @@ assert queue.SimpleQueue is gevent.queue.SimpleQueue
 assert _thread.allocate_lock is gevent.thread.allocate_lock
 assert _thread.start_new_thread is gevent.thread.start_new_thread
 assert threading.Lock is gevent.thread.LockType
+assert ssl.SSLContext is gevent.ssl.SSLContext
 for name in gevent.ssl.__implements__:
     assert getattr(ssl, name) is getattr(gevent.ssl, name), name
 assert not hasattr(select, "epoll") and not hasattr(selectors, "EpollSelector")
