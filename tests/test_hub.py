@@ -186,8 +186,10 @@ def test_keyboard_interrupt_reaches_main_while_hub_sleeps():
         "    gevent.sleep(10)\n"
         "except KeyboardInterrupt:\n"
         "    print('interrupted')\n"
+        "hub = gevent.get_hub()\n"
+        "print(gevent.spawn(lambda: 'still', ).get(timeout=5), hub is gevent.get_hub(), hub.dead)\n"
     )
-    assert "interrupted" in out.stdout, out.stderr
+    assert out.stdout.split() == ["interrupted", "still", "True", "False"], out.stderr
 
 
 def test_loop_exit_says_what_main_waited_on():

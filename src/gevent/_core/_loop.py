@@ -320,10 +320,11 @@ class Loop:
                 events = self._backend.poll(timeout)
             except InterruptedError:
                 events = []
-            except Exception:
+            except BaseException:
                 # A Python signal handler raised while we waited (it runs inside the poll
-                # call): hand it to the error path, which raises it in the main greenlet,
-                # instead of letting it end the loop and kill the hub.
+                # call; SIGINT's default handler raises KeyboardInterrupt): hand it to the
+                # error path, which raises it in the main greenlet, instead of letting it end
+                # the loop and kill the hub.
                 events = []
                 self._handle_error(None, *sys.exc_info())
         finally:
