@@ -132,6 +132,27 @@ def _check_timeout(value):
     return value
 
 
+
+def _retrying(name: str, c_method, wait_method: str, flags_at, flags_only_with: int = 0):
+    """A method calling *c_method* and, on EAGAIN, waiting (``self.<wait_method>()``) and retrying,
+    unless the socket is non-blocking or the call passed MSG_DONTWAIT."""
+
+    def method(self, *args, **kwargs):
+        while True:
+            try:
+                return c_method(self, *args, **kwargs)
+            except BlockingIOError:
+                if self._timeout == 0.0:
+                    raise
+                if flags_at is not None and (not flags_only_with or len(args) == flags_only_with) \
+                        and _dontwait(args, flags_at):
+                    raise
+                getattr(self, wait_method)()
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = getattr(c_method, "__doc__", None)
+    return method
+
 class socket(_StdSocket):
     """A cooperative socket, API-compatible with :class:`socket.socket`.
 
@@ -233,44 +254,6 @@ class socket(_StdSocket):
                     raise
                 self._wait_read()
 
-    def recvfrom(self, *args):
-        while True:
-            try:
-                return _c_recvfrom(self, *args)
-            except BlockingIOError:
-                if self._timeout == 0.0 or _dontwait(args, 1):
-                    raise
-                self._wait_read()
-
-    def recvfrom_into(self, *args):
-        while True:
-            try:
-                return _c_recvfrom_into(self, *args)
-            except BlockingIOError:
-                if self._timeout == 0.0 or _dontwait(args, 2):
-                    raise
-                self._wait_read()
-
-    if hasattr(_c_socket, "recvmsg"):
-
-        def recvmsg(self, *args):
-            while True:
-                try:
-                    return _c_socket.recvmsg(self, *args)
-                except BlockingIOError:
-                    if self._timeout == 0.0 or _dontwait(args, 2):
-                        raise
-                    self._wait_read()
-
-        def recvmsg_into(self, *args):
-            while True:
-                try:
-                    return _c_socket.recvmsg_into(self, *args)
-                except BlockingIOError:
-                    if self._timeout == 0.0 or _dontwait(args, 2):
-                        raise
-                    self._wait_read()
-
     def send(self, *args):
         while True:
             try:
@@ -280,36 +263,19 @@ class socket(_StdSocket):
                     raise
                 self._wait_write()
 
-    def sendto(self, *args):
-        while True:
-            try:
-                return _c_sendto(self, *args)
-            except BlockingIOError:
-                if self._timeout == 0.0 or (len(args) == 3 and _dontwait(args, 1)):
-                    raise
-                self._wait_write()
-
+    # The colder calls share one retry loop (recv, recv_into and send above stay spelled out:
+    # they are the hot path). flags_at: where the flags argument sits, for MSG_DONTWAIT.
+    recvfrom = _retrying("recvfrom", _c_recvfrom, "_wait_read", 1)
+    recvfrom_into = _retrying("recvfrom_into", _c_recvfrom_into, "_wait_read", 2)
+    if hasattr(_c_socket, "recvmsg"):
+        recvmsg = _retrying("recvmsg", _c_socket.recvmsg, "_wait_read", 2)
+        recvmsg_into = _retrying("recvmsg_into", _c_socket.recvmsg_into, "_wait_read", 2)
+    # sendto(data, address) has no flags; sendto(data, flags, address) has them at 1.
+    sendto = _retrying("sendto", _c_sendto, "_wait_write", 1, flags_only_with=3)
     if hasattr(_c_socket, "sendmsg"):
-
-        def sendmsg(self, *args):
-            while True:
-                try:
-                    return _c_socket.sendmsg(self, *args)
-                except BlockingIOError:
-                    if self._timeout == 0.0 or _dontwait(args, 2):
-                        raise
-                    self._wait_write()
-
+        sendmsg = _retrying("sendmsg", _c_socket.sendmsg, "_wait_write", 2)
     if hasattr(_c_socket, "sendmsg_afalg"):
-
-        def sendmsg_afalg(self, *args, **kwargs):
-            while True:
-                try:
-                    return _c_socket.sendmsg_afalg(self, *args, **kwargs)
-                except BlockingIOError:
-                    if self._timeout == 0.0:
-                        raise
-                    self._wait_write()
+        sendmsg_afalg = _retrying("sendmsg_afalg", _c_socket.sendmsg_afalg, "_wait_write", None)
 
     def sendall(self, data, flags: int = 0) -> None:
         """Send all of *data*. A switch point; the timeout bounds the whole call."""
