@@ -74,7 +74,6 @@ __extensions__ = [
 _EXTRA_IMPORTS = [
     "_GLOBAL_DEFAULT_TIMEOUT",
     "SocketIO",
-    "SocketType",
     "EBADF",
     "EAGAIN",
     "EWOULDBLOCK",
@@ -87,7 +86,7 @@ _EXTRA_IMPORTS = [
 __imports__ = [
     name
     for name in list(__socket__.__all__) + _EXTRA_IMPORTS
-    if hasattr(__socket__, name) and name not in __implements__
+    if hasattr(__socket__, name) and name not in __implements__ and name != "SocketType"
 ]
 __imports__ = list(dict.fromkeys(__imports__))
 
@@ -96,6 +95,7 @@ for _name in __imports__:
 del _name
 
 __all__ = __implements__ + __extensions__ + [n for n in __imports__ if not n.startswith("_")]
+__all__.append("SocketType")
 
 _c_socket = _socket.socket
 _StdSocket = __socket__.socket
@@ -460,7 +460,9 @@ class socket(_StdSocket):
         return _StdSocket.__repr__(self)
 
 
-SocketType = _socket.socket
+# As in gevent: our class. It is not patched into the standard module, whose SocketType (the
+# C type) our sockets are instances of anyway.
+SocketType = socket
 
 
 def socketpair(family=None, type=__socket__.SOCK_STREAM, proto=0):
