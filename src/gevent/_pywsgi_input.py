@@ -12,14 +12,22 @@ it gets whatever the parser still holds, then the socket.
 from __future__ import annotations
 
 import io
+from _socket import socket as _c_socket
 from collections.abc import Iterator
 from typing import Any
 
 from gevent._http import NEED_DATA, Data, EndOfMessage, HTTPProtocolError
+from gevent.socket import socket as _green_socket
 
 __all__ = ["Input"]
 
 _RECV_SIZE = 65536
+_c_recv = _c_socket.recv
+_c_send = _c_socket.send
+# A plain green socket can be read with the system call first and waited on with a timeout
+# of our choosing, without changing the timeout the application sees (settimeout() per
+# request was a visible share of a keep-alive request's cost).
+_WAITABLE_SOCKET = _green_socket if hasattr(_green_socket, "_wait_read") else None
 _CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
@@ -84,6 +92,8 @@ class _ConnectionReader:
         self.parser = parser
         self.closed = False
         self._body_reader: Any = None
+        #: The socket when it is a plain green socket (see :meth:`fill_within`), else None.
+        self.waitable: Any = None
         if source is not None:
             # A caller-supplied file (tests, custom transports) instead of the socket.
             read = getattr(source, "read1", None) or source.read
@@ -92,6 +102,51 @@ class _ConnectionReader:
         else:
             self._recv = sock.recv
             self._recv_into = sock.recv_into
+            if type(sock) is _WAITABLE_SOCKET:
+                self.waitable = sock
+
+    def fill_within(self, timeout: float | None, wait_first: bool = False) -> bool:
+        """:meth:`fill`, waiting at most *timeout* seconds (``TimeoutError``; None: the
+        socket's own timeout). A switch point.
+
+        On a :attr:`waitable` socket the socket's timeout is left alone, and *wait_first*
+        waits for readability before the first ``recv``: right after a response the client
+        cannot have sent its next request yet (unless it pipelines), so trying first would
+        only cost a failing system call. Other sockets (SSL, custom) go through
+        ``settimeout``."""
+        sock = self.waitable
+        if sock is None:
+            if timeout is None:
+                return self.fill()
+            sock = self.raw._sock
+            previous = sock.gettimeout()
+            sock.settimeout(timeout)
+            try:
+                return self.fill()
+            finally:
+                try:
+                    sock.settimeout(previous)
+                except OSError:  # closed under us by stop(): the caller sees EOF next
+                    pass
+        if wait_first:
+            if timeout is None:
+                sock._wait_read()
+            else:
+                sock._wait_read(timeout)
+        while True:
+            try:
+                data = _c_recv(sock, _RECV_SIZE)
+                break
+            except BlockingIOError:
+                if timeout is None:
+                    sock._wait_read()
+                else:
+                    sock._wait_read(timeout)
+        if not data:
+            self.parser.feed_eof()
+            return False
+        self.parser.feed(data)
+        return True
 
     def read_body(self, prefix: bytes, size: int) -> bytes:
         """*prefix* followed by body bytes straight from the socket, *size* bytes in all

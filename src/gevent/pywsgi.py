@@ -30,10 +30,9 @@ from gevent._http import (
     HTTPProtocolError,
     RequestParser,
     check_header,
-    check_status,
     encode_chunk,
     format_error_response,
-    format_response_head,
+    reason_phrase,
 )
 from gevent._pywsgi_environ import (
     Environ,
@@ -44,7 +43,17 @@ from gevent._pywsgi_environ import (
     WSGISecureEnviron,
     http_date,
 )
-from gevent._pywsgi_input import Input, _ConnectionReader, _InvalidClientInput
+from gevent._pywsgi_headers import (
+    UNKNOWN,
+    environ_key,
+    environ_keys,
+    has_connection,
+    header_kind,
+    header_kinds,
+    status_code,
+    status_codes,
+)
+from gevent._pywsgi_input import Input, _c_send, _ConnectionReader, _InvalidClientInput
 from gevent.hub import get_hub
 from gevent.server import StreamServer
 
@@ -66,51 +75,6 @@ _JOIN_LIMIT = 64 * 1024
 
 _NO_BODY_CODES = frozenset((204, 304))
 _SOCKET_TIMEOUT = TimeoutError  # socket.timeout, in every Python we support
-
-_environ_keys: dict[str, str | None] = {}
-_lowered: dict[str, str] = {}
-
-
-def _environ_key(name: str) -> str | None:
-    """``X-Forwarded-For`` -> ``HTTP_X_FORWARDED_FOR``; None for names holding ``_``, which
-    would collide with the dash form (``X_Forwarded_For``) and let a client spoof a header
-    a proxy set."""
-    key = _environ_keys.get(name)
-    if key is None and name not in _environ_keys:
-        if "_" in name:
-            key = None
-        else:
-            key = "HTTP_" + name.upper().replace("-", "_")
-            if key == "HTTP_CONTENT_TYPE":
-                key = "CONTENT_TYPE"
-            elif key == "HTTP_CONTENT_LENGTH":
-                key = "CONTENT_LENGTH"
-        if len(_environ_keys) < 2048:
-            _environ_keys[name] = key
-    return key
-
-
-def _lower(name: str) -> str:
-    lowered = _lowered.get(name)
-    if lowered is None:
-        lowered = name.lower()
-        if len(_lowered) < 2048:
-            _lowered[name] = lowered
-    return lowered
-
-
-def _has_connection(headers: list[tuple[str, str]]) -> bool:
-    for name, _ in headers:
-        if _lower(name) == "connection":
-            return True
-    return False
-
-
-def _unquote_latin1(path: str) -> str:
-    if "%" not in path:
-        return path
-    return unquote_to_bytes(path).decode("latin-1")
-
 
 class WSGIHandler:
     """Serves the requests of one connection. Subclasses (gunicorn, gevent-websocket) read
@@ -162,6 +126,9 @@ class WSGIHandler:
         self.rfile = _ConnectionReader(sock, self.parser, rfile)
         self._expected_length: int | None = None
         self._body_written = 0
+        self._empty_input: Input | None = None
+        # client_address and its REMOTE_ADDR, REMOTE_PORT strings, made once.
+        self._remote: tuple[Any, str, str | None] | None = None
 
     # -- the connection -------------------------------------------------------------------
 
@@ -180,7 +147,17 @@ class WSGIHandler:
             self._close()
 
     def _sendall(self, data: bytes) -> None:
-        self.socket.sendall(data)
+        sock = self.socket
+        if self.rfile.waitable is sock:
+            # A plain green socket: the system call first; its sendall only for the rest.
+            try:
+                sent = _c_send(sock, data)
+            except BlockingIOError:
+                sent = 0
+            if sent == len(data):
+                return
+            data = memoryview(data)[sent:]
+        sock.sendall(data)
 
     def _close(self) -> None:
         sock = self.socket
@@ -208,10 +185,15 @@ class WSGIHandler:
 
     def _read_head(self) -> Any:
         """The next Request event; None when the connection should simply close."""
-        parser = self.parser
-        event: Any = parser.next_request()
-        if event is not NEED_DATA:
-            return None if event is CONNECTION_CLOSED else event
+        event: Any = self.parser.next_request()
+        if event is NEED_DATA:
+            event = self._wait_for_head()
+        return None if event is CONNECTION_CLOSED else event
+
+    def _wait_for_head(self) -> Any:
+        """Receive until a request head is complete: an idle connection waits at most the
+        server's ``keepalive_timeout`` for its first byte, then ``header_timeout`` for the
+        rest of the head. None when the connection should close."""
         server = self.server
         if getattr(server, "_stopping", False):
             return None
@@ -220,33 +202,30 @@ class WSGIHandler:
         self.environ = self.headers = self.result = self.wsgi_input = None
         self.response_headers = None
         self._request = None
-        sock = self.socket
-        previous_timeout = sock.gettimeout() if hasattr(sock, "gettimeout") else None
+        parser = self.parser
+        rfile = self.rfile
         idle_timeout = getattr(server, "keepalive_timeout", None)
         head_timeout = getattr(server, "header_timeout", None)
+        deadline = None
         idle = not parser.buffered
+        timeout = idle_timeout if idle else head_timeout
+        # After a response on this connection, wait before the first recv (see fill_within).
+        wait_first = idle and self.time_start != 0.0
         try:
-            if idle_timeout is not None and idle:
-                sock.settimeout(idle_timeout)
-            deadline = None
-            while event is NEED_DATA:
-                self.rfile.fill()
-                if idle:
-                    idle = False
-                    if head_timeout is not None:
-                        deadline = time.monotonic() + head_timeout
-                if deadline is not None:
-                    sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            while True:
+                rfile.fill_within(timeout, wait_first)
+                wait_first = False
                 event = parser.next_event()
+                if event is not NEED_DATA:
+                    return event
+                if head_timeout is None:
+                    timeout = None
+                else:
+                    if deadline is None:
+                        deadline = time.monotonic() + head_timeout
+                    timeout = max(deadline - time.monotonic(), 0.001)
         except (_SOCKET_TIMEOUT, ConnectionError):
             return None
-        finally:
-            if idle_timeout is not None or head_timeout is not None:
-                try:
-                    sock.settimeout(previous_timeout)
-                except OSError:  # closed under us by stop(): the caller sees EOF next
-                    pass
-        return None if event is CONNECTION_CLOSED else event
 
     def read_requestline(self) -> str | None:
         """Read the next request head (waiting for it, within the idle and head timeouts);
@@ -266,7 +245,7 @@ class WSGIHandler:
         self.request_version = request.http_version
         self.headers = self.MessageClass(request.headers)
         self.close_connection = not request.keep_alive
-        if request.has_body:
+        if request.chunked or request.content_length:
             self.wsgi_input = Input(
                 self.rfile,
                 request.content_length,
@@ -274,14 +253,22 @@ class WSGIHandler:
                 request.chunked,
             )
         else:
-            self.parser.next_event()  # the EndOfMessage of an empty body
-            self.wsgi_input = Input(self.rfile, 0)
+            self.parser.finish_empty_body()
+            # An empty body's Input never changes state: one per connection will do.
+            empty = self._empty_input
+            if empty is None:
+                empty = self._empty_input = Input(self.rfile, 0)
+            self.wsgi_input = empty
         return True
 
     def handle_one_request(self) -> Any:
         """Read one request and answer it. True to go on with the connection, None to
         close it."""
-        self._reset_response()
+        # What an error answer or the access log of a bad request reads; the rest is reset
+        # by handle_one_response.
+        self.status = self.code = None
+        self.headers_sent = False
+        self.response_length = 0
         try:
             requestline = self.read_requestline()
             if not requestline or not self.read_request(requestline):
@@ -422,17 +409,23 @@ class WSGIHandler:
                 exc_info = None
         elif self.status is not None:
             raise self.ApplicationError("start_response() called a second time without exc_info")
-        code = check_status(status)
+        code = status_codes.get(status)
+        if code is None:
+            code = status_code(status)
         provided_content_length = provided_date = provided_connection = None
         for name, value in headers:
-            check_header(name, value)
-            lowered = _lower(name)
-            if lowered == "content-length":
-                provided_content_length = value
-            elif lowered == "date":
-                provided_date = value
-            elif lowered == "connection":
-                provided_connection = value
+            kind = header_kinds.get(name)
+            if kind is None:
+                kind = header_kind(name, value)
+            if type(value) is not str or not value.isprintable():
+                check_header(name, value)
+            if kind:
+                if kind == 1:
+                    provided_content_length = value
+                elif kind == 2:
+                    provided_date = value
+                else:
+                    provided_connection = value
         if provided_content_length is not None:
             if not (provided_content_length.isascii() and provided_content_length.isdigit()):
                 raise self.ApplicationError(
@@ -461,30 +454,30 @@ class WSGIHandler:
         code = self.code or 200
         if code == 101:
             self.connection_upgraded = True
-        elif self._body_allowed() or self.command == "HEAD":
-            if self.provided_content_length is None:
-                result = self.result
-                if hasattr(result, "__len__") and not isinstance(result, (str, bytes)):
-                    total = sum(len(chunk) for chunk in result)
-                    headers.append(("Content-Length", str(total)))
-                    self.provided_content_length = str(total)
-                    self._expected_length = total
-                elif self.command == "HEAD":
-                    pass
-                elif self.request_version == "HTTP/1.1":
-                    self.response_use_chunked = True
-                    headers.append(("Transfer-Encoding", "chunked"))
-                else:
-                    # HTTP/1.0 without a length: the end of the body is the close.
-                    self.close_connection = True
+        elif self.provided_content_length is None and (
+                self._body_allowed() or self.command == "HEAD"):
+            result = self.result
+            if hasattr(result, "__len__") and not isinstance(result, (str, bytes)):
+                total = sum(len(chunk) for chunk in result)
+                headers.append(("Content-Length", str(total)))
+                self.provided_content_length = str(total)
+                self._expected_length = total
+            elif self.command == "HEAD":
+                pass
+            elif self.request_version == "HTTP/1.1":
+                self.response_use_chunked = True
+                headers.append(("Transfer-Encoding", "chunked"))
+            else:
+                # HTTP/1.0 without a length: the end of the body is the close.
+                self.close_connection = True
         if getattr(self.server, "_stopping", False):
             self.close_connection = True
         if not self.connection_upgraded:
             # Say what we do, unless the application already did.
             if self.close_connection:
-                if self.request_version == "HTTP/1.1" and not _has_connection(headers):
+                if self.request_version == "HTTP/1.1" and not has_connection(headers):
                     headers.append(("Connection", "close"))
-            elif self.request_version == "HTTP/1.0" and not _has_connection(headers):
+            elif self.request_version == "HTTP/1.0" and not has_connection(headers):
                 headers.append(("Connection", "keep-alive"))
 
     def write(self, data: bytes) -> None:
@@ -533,9 +526,17 @@ class WSGIHandler:
             wsgi_input._continue_refused = True
             self.close_connection = True
         self.finalize_headers()
+        status = self.status
+        if len(status) == 3:  # type: ignore[arg-type]
+            status = f"{status} {reason_phrase(int(status))}"  # type: ignore[arg-type]
         # Always our own version in the status line (RFC 9110 2.5), even to 1.0 clients.
-        head = format_response_head(self.status, self.response_headers,  # type: ignore[arg-type]
-                                    "HTTP/1.1", checked=True)
+        # Names and values were checked by start_response; ": ".join formats each pair.
+        headers = self.response_headers
+        if headers:
+            lines = "\r\n".join(map(": ".join, headers))
+            head = f"HTTP/1.1 {status}\r\n{lines}\r\n\r\n".encode("latin-1")
+        else:
+            head = f"HTTP/1.1 {status}\r\n\r\n".encode("latin-1")
         if data and self._body_allowed():
             self._count_body(data)
             if self.response_use_chunked:
@@ -613,31 +614,40 @@ class WSGIHandler:
         """The PEP 3333 environ of the current request."""
         env = self.server.get_environ()
         target = self.path or ""
-        if not target.startswith("/") and "://" in target:
+        if target[:1] != "/" and "://" in target:
             # absolute-form (RFC 9112 3.2.2): serve the path part.
             target = "/" + target.split("://", 1)[1].partition("/")[2]
         path, _, query = target.partition("?")
         env["REQUEST_METHOD"] = self.command
-        env["PATH_INFO"] = _unquote_latin1(path)
+        env["PATH_INFO"] = unquote_to_bytes(path).decode("latin-1") if "%" in path else path
         env["QUERY_STRING"] = query
         env["SERVER_PROTOCOL"] = self.request_version
         address = self.client_address
-        if isinstance(address, tuple):
-            env["REMOTE_ADDR"] = str(address[0])
-            env["REMOTE_PORT"] = str(address[1])
-        else:
-            env["REMOTE_ADDR"] = str(address or "")
+        remote = self._remote
+        if remote is None or remote[0] is not address:
+            if isinstance(address, tuple):
+                remote = (address, str(address[0]), str(address[1]))
+            else:
+                remote = (address, str(address or ""), None)
+            self._remote = remote
+        env["REMOTE_ADDR"] = remote[1]
+        if remote[2] is not None:
+            env["REMOTE_PORT"] = remote[2]
         request = self._request
+        keys = environ_keys
         for name, value in request.headers:
-            key = _environ_key(name)
+            key = keys.get(name, UNKNOWN)
+            if key is UNKNOWN:
+                key = environ_key(name)
             if key is None:
                 continue
             if key in env and key.startswith("HTTP_"):
                 env[key] += "," + value
             else:
                 env[key] = value
-        if self.content_length is not None:
-            env["CONTENT_LENGTH"] = str(self.content_length)
+        content_length = request.content_length
+        if content_length is not None:
+            env["CONTENT_LENGTH"] = str(content_length)
         env["wsgi.input"] = self.wsgi_input
         env["wsgi.input_terminated"] = True
         return env

@@ -150,6 +150,17 @@ _TARGET = rb"[^\x00-\x20\x7f]+"
 _REQUEST_LINE_RE = re.compile(rb"(" + _TOKEN + rb") (" + _TARGET + rb") HTTP/([0-9])\.([0-9])")
 # Used only to tell a wrong version (505) from a malformed line (400).
 _ANY_VERSION_RE = re.compile(_TOKEN + rb" " + _TARGET + rb" HTTP/[0-9]+\.[0-9]+")
+# The head is decoded once (latin-1) and parsed as text with the same grammar: the request
+# line by one match, the whole header block checked by one match and split into
+# (name, value) pairs by one findall. Value characters exclude CR and LF, so every match
+# is exactly one line and a bare CR or LF, an obs-fold or a bad name fails the block.
+_TEXT_TOKEN = _TOKEN.decode("ascii")
+_TEXT_REQUEST_LINE_RE = re.compile(
+    "(" + _TEXT_TOKEN + ") (" + _TARGET.decode("ascii") + ") HTTP/([0-9])\\.([0-9])"
+)
+_TEXT_FIELD = "(" + _TEXT_TOKEN + "):[ \t]*([^\x00-\x08\x0a-\x1f\x7f]*)\r\n"
+_TEXT_FIELD_RE = re.compile(_TEXT_FIELD)
+_TEXT_BLOCK_RE = re.compile("(?:" + _TEXT_FIELD.replace("(", "(?:") + ")*")
 # field-name ":" OWS field-value OWS; a value is VCHAR / obs-text / SP / HTAB, no other CTL.
 _HEADER_RE = re.compile(rb"(" + _TOKEN + rb"):[ \t]*([^\x00-\x08\x0a-\x1f\x7f]*)")
 # chunk-size [ chunk-ext ]: at most 16 hex digits, extensions per RFC 9112 7.1.1 with
@@ -168,10 +179,8 @@ _MAX_CONTENT_LENGTH = (1 << 63) - 1
 # Header names that decide framing or connection handling; everything else passes through.
 _CONTENT_LENGTH = b"content-length"
 _TRANSFER_ENCODING = b"transfer-encoding"
-_CONNECTION = b"connection"
-_EXPECT = b"expect"
 _HOST = b"host"
-_SPECIAL = frozenset((_CONTENT_LENGTH, _TRANSFER_ENCODING, _CONNECTION, _EXPECT, _HOST))
+_SPECIAL_TEXT = frozenset(("content-length", "transfer-encoding", "connection", "expect", "host"))
 # Fields a trailer must never carry (RFC 9110 6.5.1): they would change framing or routing.
 _FORBIDDEN_TRAILERS = frozenset((_CONTENT_LENGTH, _TRANSFER_ENCODING, _HOST, b"trailer"))
 
@@ -332,9 +341,16 @@ class RequestParser:
         assert self._error is not None
         raise self._error
 
+    def finish_empty_body(self) -> None:
+        """Skip the EndOfMessage that follows a Request without a body."""
+        if self._state == _END:
+            self._state = _IDLE
+
     def next_request(self) -> Request | _Sentinel:
         """Skip what is left of the current body and return the next Request event
         (or NEED_DATA / CONNECTION_CLOSED)."""
+        if not self._buffer and self._state == _IDLE and not self._eof:
+            return NEED_DATA
         while True:
             event = self.next_event()
             if type(event) is Request or event is NEED_DATA or event is CONNECTION_CLOSED:
@@ -344,10 +360,10 @@ class RequestParser:
 
     def _next_request(self) -> Request | _Sentinel:
         buffer = self._buffer
-        if buffer[:2] == b"\r\n":
+        if buffer.startswith(b"\r\n"):
             # RFC 9112 2.2: ignore at least one empty line before a request (some clients
             # send CRLF after a POST body). Bounded, so it cannot become a slow loris.
-            while buffer[:2] == b"\r\n":
+            while buffer.startswith(b"\r\n"):
                 if self._empty_lines >= _MAX_LEADING_CRLF:
                     raise HTTPProtocolError("too many empty lines before the request")
                 del buffer[:2]
@@ -360,8 +376,13 @@ class RequestParser:
         self._empty_lines = 0
         if end > self.max_header_size:
             raise HTTPProtocolError("request header block too large", 431)
-        head = bytes(buffer[:end])
-        del buffer[: end + 4]
+        if end + 4 == len(buffer):
+            # The usual case: the buffer holds exactly one head.
+            head = buffer.decode("latin-1")
+            buffer.clear()
+        else:
+            head = buffer[: end + 4].decode("latin-1")
+            del buffer[: end + 4]
         return self._parse_head(head)
 
     def _incomplete_head(self) -> _Sentinel:
@@ -385,55 +406,61 @@ class RequestParser:
         self._scan_from = size - 3 if size > 3 else 0
         return NEED_DATA
 
-    def _parse_head(self, head: bytes) -> Request:
-        lines = head.split(b"\r\n")
-        request_line = lines[0]
-        if len(request_line) > self.max_request_line:
+    def _parse_head(self, head: str) -> Request:
+        """*head*: the request line and header fields, latin-1 decoded, up to and including
+        the final CRLFCRLF. The regular expressions work on it in place (pos, endpos)."""
+        line_end = head.find("\r\n")
+        if line_end > self.max_request_line:
             raise HTTPProtocolError("request line too long", 414)
-        match = _REQUEST_LINE_RE.fullmatch(request_line)
+        match = _TEXT_REQUEST_LINE_RE.fullmatch(head, 0, line_end)
         if match is None:
-            if _ANY_VERSION_RE.fullmatch(request_line):
+            raw_line = head[:line_end].encode("latin-1")
+            if _ANY_VERSION_RE.fullmatch(raw_line):
                 raise HTTPProtocolError("HTTP version not supported", 505)
-            raise _bad_line_error(request_line, "request line")
+            raise _bad_line_error(raw_line, "request line")
         method, target, major, minor = match.groups()
-        if major != b"1" or minor not in (b"0", b"1"):
+        if major != "1" or minor not in ("0", "1"):
             raise HTTPProtocolError("HTTP version not supported", 505)
-        http11 = minor == b"1"
-        if len(lines) > self.max_headers + 1:
-            raise HTTPProtocolError("too many header fields", 431)
+        http11 = minor == "1"
 
-        headers: list[tuple[str, str]] = []
-        append = headers.append
-        header_match = _HEADER_RE.fullmatch
-        content_length: bytes | None = None
-        transfer_encoding: bytes | None = None
-        connection: list[bytes] = []
+        headers: list[tuple[str, str]]
+        # The header block: from after the request line's CRLF to before the final CRLF,
+        # each field ending with its own CRLF.
+        block_start = line_end + 2
+        block_end = len(head) - 2
+        if block_start < block_end:
+            if head.count("\r\n", block_start) > self.max_headers + 1:
+                raise HTTPProtocolError("too many header fields", 431)
+            if _TEXT_BLOCK_RE.fullmatch(head, block_start, block_end) is None:
+                _raise_bad_field(head[block_start:block_end])
+            headers = _TEXT_FIELD_RE.findall(head, block_start, block_end)
+            if head.find(" \r\n", block_start) >= 0 or head.find("\t\r\n", block_start) >= 0:
+                headers = [(name, value.rstrip(" \t")) for name, value in headers]
+        else:
+            headers = []
+
+        content_length: str | None = None
+        transfer_encoding: str | None = None
+        connection: list[str] = []
         expect_continue = False
         host_count = 0
-        for line in lines[1:]:
-            field = header_match(line)
-            if field is None:
-                raise _bad_line_error(line, "header field")
-            name, value = field.groups()
-            if value[-1:] in (b" ", b"\t"):
-                value = value.rstrip(b" \t")
+        for name, value in headers:
             lowered = name.lower()
-            if lowered in _SPECIAL:
-                if lowered == _CONTENT_LENGTH:
+            if lowered in _SPECIAL_TEXT:
+                if lowered == "content-length":
                     if content_length is not None:
                         raise HTTPProtocolError("more than one Content-Length")
                     content_length = value
-                elif lowered == _TRANSFER_ENCODING:
+                elif lowered == "transfer-encoding":
                     if transfer_encoding is not None:
                         raise HTTPProtocolError("more than one Transfer-Encoding")
                     transfer_encoding = value
-                elif lowered == _CONNECTION:
-                    connection.extend(value.lower().split(b","))
-                elif lowered == _EXPECT:
-                    expect_continue = value.lower() == b"100-continue"
+                elif lowered == "connection":
+                    connection.extend(value.lower().split(","))
+                elif lowered == "expect":
+                    expect_continue = value.lower() == "100-continue"
                 else:
                     host_count += 1
-            append((name.decode("latin-1"), value.decode("latin-1")))
 
         if host_count > 1:
             raise HTTPProtocolError("more than one Host")
@@ -449,7 +476,7 @@ class RequestParser:
                 raise HTTPProtocolError("both Content-Length and Transfer-Encoding")
             if not http11:
                 raise HTTPProtocolError("Transfer-Encoding in an HTTP/1.0 request")
-            _check_transfer_encoding(transfer_encoding)
+            _check_transfer_encoding(transfer_encoding.encode("latin-1"))
             chunked = True
         elif content_length is not None:
             if not content_length.isdigit() or not content_length.isascii():
@@ -459,11 +486,11 @@ class RequestParser:
             length = int(content_length)
 
         if connection:
-            tokens = [token.strip(b" \t") for token in connection]
-            if b"close" in tokens:
+            tokens = [token.strip(" \t") for token in connection]
+            if "close" in tokens:
                 keep_alive = False
             else:
-                keep_alive = http11 or b"keep-alive" in tokens
+                keep_alive = http11 or "keep-alive" in tokens
         else:
             keep_alive = http11
 
@@ -476,15 +503,15 @@ class RequestParser:
             self._state = _END
             expect_continue = False
         request = Request(
-            method.decode("ascii"),
-            target.decode("latin-1"),
+            method,
+            target,
             "HTTP/1.1" if http11 else "HTTP/1.0",
             headers,
             length,
             chunked,
             keep_alive,
             expect_continue,
-            request_line.decode("latin-1"),
+            match.group(0),
         )
         self._request = request
         return request
@@ -597,6 +624,15 @@ class RequestParser:
         del buffer[: end + 4]
         self._state = _IDLE
         return EndOfMessage(trailers)
+
+
+def _raise_bad_field(block: str) -> None:
+    """The header block failed the one-match check: find the line and say what is wrong."""
+    for line in block[:-2].split("\r\n"):
+        raw_line = line.encode("latin-1")
+        if _HEADER_RE.fullmatch(raw_line) is None:
+            raise _bad_line_error(raw_line, "header field")
+    raise HTTPProtocolError("malformed header section")
 
 
 def _check_transfer_encoding(value: bytes) -> None:

@@ -1,6 +1,7 @@
-"""gevent.pywsgi: large request and response bodies, the paths that bypass the parser's
-buffer (request bodies received straight into the bytes handed to the application,
-responses sent without joining headers and body)."""
+"""gevent.pywsgi's fast paths: large request and response bodies (request bodies received
+straight into the bytes handed to the application, responses sent without joining headers
+and body), and the keep-alive loop (timeouts applied without touching the socket's own
+timeout, the wait before the next request)."""
 
 from __future__ import annotations
 
@@ -161,3 +162,32 @@ def test_large_response_body_arrives_whole():
     with serving(app) as server, client_of(server) as client:
         assert client.request("GET").body == BIG
         assert client.request("GET").body == BIG
+
+
+def test_keep_alive_waits_leave_the_socket_timeout_alone():
+    seen = []
+
+    def app(environ, start_response):
+        sock = environ["wsgi.input"].rfile.raw._sock
+        seen.append(sock.gettimeout())
+        if environ["PATH_INFO"] == "/set":
+            sock.settimeout(7.5)
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    # The default keepalive_timeout and header_timeout apply to every wait.
+    with serving(app) as server, client_of(server) as client:
+        for path in ("/", "/set", "/", "/"):
+            assert client.request("GET", path).body == b"ok"
+            gevent.sleep(0.01)  # the server parks on the idle wait between requests
+    assert seen == [None, None, 7.5, 7.5]
+
+
+def test_pipelined_requests_in_separate_segments():
+    with serving(recording_app([])) as server, client_of(server) as client:
+        client.send(b"GET /1 HTTP/1.1\r\nHost: t\r\n\r\n")
+        client.send(b"GET /2 HTTP/1.1\r\nHost: t\r\n\r\n")
+        client.send(b"GET /3 HTTP/1.1\r\nHost: t\r\n")
+        gevent.sleep(0.01)
+        client.send(b"\r\n")
+        assert [client.read_response().status for _ in range(3)] == [200, 200, 200]
