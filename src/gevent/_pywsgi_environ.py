@@ -27,6 +27,10 @@ class Environ(dict):
     def copy(self) -> Environ:
         return type(self)(self)
 
+    def iteritems(self):
+        """``iter(self.items())``: kept because gevent's Environ has it."""
+        return iter(self.items())
+
 
 class SecureEnviron(Environ):
     """An environ whose ``repr`` hides values (cookies, authorization headers...) so that a
