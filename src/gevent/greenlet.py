@@ -78,9 +78,12 @@ def _extract_stack(limit: int):
     frame: Any = _sys_getframe(2)
     while frame is not None and frame.f_code.co_filename == _THIS_FILE:
         frame = frame.f_back  # Greenlet.spawn and subclasses' __init__ in this module
-    codes = []
+    # One flat list [code, lasti, code, lasti, ...]: a single allocation per spawn.
+    codes: list = []
+    append = codes.append
     while frame is not None and limit:
-        codes.append((frame.f_code, frame.f_lasti))
+        append(frame.f_code)
+        append(frame.f_lasti)
         frame = frame.f_back
         limit -= 1
     return codes
@@ -234,8 +237,9 @@ class Greenlet(RawGreenlet, Generic[T]):
         if not frames:
             return None
         back = None
-        for code, lasti in reversed(frames):
-            back = _Frame(code, _line_of(code, lasti), back)
+        for index in range(len(frames) - 2, -1, -2):
+            code = frames[index]
+            back = _Frame(code, _line_of(code, frames[index + 1]), back)
         return back
 
     @property
