@@ -75,6 +75,8 @@ _JOIN_LIMIT = 64 * 1024
 
 _NO_BODY_CODES = frozenset((204, 304))
 _SOCKET_TIMEOUT = TimeoutError  # socket.timeout, in every Python we support
+_c_sendmsg = getattr(_stdlib_socket.socket, "sendmsg", None)
+
 
 class WSGIHandler:
     """Serves the requests of one connection. Subclasses (gunicorn, gevent-websocket) read
@@ -502,9 +504,39 @@ class WSGIHandler:
             return
         self._count_body(data)
         if self.response_use_chunked:
+            if len(data) > _JOIN_LIMIT:
+                self._send_parts([b"%x\r\n" % len(data), data, b"\r\n"])
+                return
             data = encode_chunk(data)
         self._sendall(data)
         self.response_length += len(data)
+
+    def _send_parts(self, parts: list[bytes]) -> None:
+        """Send *parts* in order: one ``sendmsg`` (gather write) on a plain socket, so a
+        large body is neither copied nor sent in a segment of its own."""
+        total = 0
+        for part in parts:
+            total += len(part)
+        sock = self.socket
+        if self.rfile.waitable is sock and _c_sendmsg is not None:
+            try:
+                sent = _c_sendmsg(sock, parts)
+            except BlockingIOError:
+                sent = 0
+            self.response_length += total
+            if sent == total:
+                return
+            for part in parts:
+                size = len(part)
+                if sent >= size:
+                    sent -= size
+                    continue
+                self._sendall(memoryview(part)[sent:] if sent else part)
+                sent = 0
+            return
+        for part in parts:
+            self._sendall(part)
+            self.response_length += len(part)
 
     def _count_body(self, data: bytes) -> None:
         written = self._body_written + len(data)
@@ -539,15 +571,16 @@ class WSGIHandler:
             head = f"HTTP/1.1 {status}\r\n\r\n".encode("latin-1")
         if data and self._body_allowed():
             self._count_body(data)
+            if len(data) > _JOIN_LIMIT:
+                # Large: gather the pieces into one sendmsg rather than copy the body.
+                if self.response_use_chunked:
+                    self._send_parts([head, b"%x\r\n" % len(data), data, b"\r\n"])
+                else:
+                    self._send_parts([head, data])
+                return
             if self.response_use_chunked:
                 data = encode_chunk(data)
-            if len(data) <= _JOIN_LIMIT:
-                head += data
-            else:
-                # Large: two sends beat copying the body (TCP_NODELAY is on).
-                self._sendall(head)
-                self.response_length += len(head)
-                head = data
+            head += data
         self._sendall(head)
         self.response_length += len(head)
 
