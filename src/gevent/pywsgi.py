@@ -128,9 +128,6 @@ class WSGIHandler:
         self.rfile = _ConnectionReader(sock, self.parser, rfile)
         self._expected_length: int | None = None
         self._body_written = 0
-        self._empty_input: Input | None = None
-        # client_address and its REMOTE_ADDR, REMOTE_PORT strings, made once.
-        self._remote: tuple[Any, str, str | None] | None = None
 
     # -- the connection -------------------------------------------------------------------
 
@@ -256,11 +253,7 @@ class WSGIHandler:
             )
         else:
             self.parser.finish_empty_body()
-            # An empty body's Input never changes state: one per connection will do.
-            empty = self._empty_input
-            if empty is None:
-                empty = self._empty_input = Input(self.rfile, 0)
-            self.wsgi_input = empty
+            self.wsgi_input = self.rfile.empty_input()
         return True
 
     def handle_one_request(self) -> Any:
@@ -656,16 +649,11 @@ class WSGIHandler:
         env["QUERY_STRING"] = query
         env["SERVER_PROTOCOL"] = self.request_version
         address = self.client_address
-        remote = self._remote
-        if remote is None or remote[0] is not address:
-            if isinstance(address, tuple):
-                remote = (address, str(address[0]), str(address[1]))
-            else:
-                remote = (address, str(address or ""), None)
-            self._remote = remote
-        env["REMOTE_ADDR"] = remote[1]
-        if remote[2] is not None:
-            env["REMOTE_PORT"] = remote[2]
+        if isinstance(address, tuple):
+            env["REMOTE_ADDR"] = str(address[0])
+            env["REMOTE_PORT"] = str(address[1])
+        else:
+            env["REMOTE_ADDR"] = str(address or "")
         request = self._request
         keys = environ_keys
         for name, value in request.headers:

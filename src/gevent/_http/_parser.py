@@ -218,7 +218,6 @@ class RequestParser:
         "_scan_from",
         "_empty_lines",
         "_error",
-        "_request",
         "max_request_line",
         "max_header_size",
         "max_headers",
@@ -243,7 +242,6 @@ class RequestParser:
         self._scan_from = 0
         self._empty_lines = 0
         self._error: HTTPProtocolError | None = None
-        self._request: Request | None = None
         self.max_request_line = max_request_line
         self.max_header_size = max_header_size
         self.max_headers = max_headers
@@ -502,7 +500,7 @@ class RequestParser:
         else:
             self._state = _END
             expect_continue = False
-        request = Request(
+        return Request(
             method,
             target,
             "HTTP/1.1" if http11 else "HTTP/1.0",
@@ -513,8 +511,6 @@ class RequestParser:
             expect_continue,
             match.group(0),
         )
-        self._request = request
-        return request
 
     # -- the body ------------------------------------------------------------
 
