@@ -7,6 +7,7 @@ import base64
 import hashlib
 import io
 import os
+import queue
 import re
 import signal
 import subprocess
@@ -307,12 +308,25 @@ def _start_cli(*args):
     env["PYTHONPATH"] = os.pathsep.join(
         [os.path.join(ROOT, "src")] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     )
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "gevent.pywsgi", "--host", "127.0.0.1", "--port", "0",
          "--no-access-log", *args, "examples.hello:application"],
         cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
         start_new_session=True,
     )
+    # A reader thread, so that waiting for a line can be bounded (a bare readline could hang).
+    process.lines = queue.Queue()
+
+    def read_lines():
+        try:
+            for line in process.stderr:
+                process.lines.put(line)
+        except (ValueError, OSError):
+            pass  # _cleanup closed the pipe under us: the test is over
+        process.lines.put("")
+
+    threading.Thread(target=read_lines, daemon=True).start()
+    return process
 
 
 def _cleanup(process):
@@ -331,8 +345,12 @@ def _wait_for_lines(process, count, timeout=20):
     lines = []
     deadline = time.monotonic() + timeout
     while len(lines) < count:
-        assert time.monotonic() < deadline, f"server did not start: {lines}"
-        line = process.stderr.readline()
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"server did not start: {lines}"
+        try:
+            line = process.lines.get(timeout=remaining)
+        except queue.Empty:
+            raise AssertionError(f"no output from the server within {timeout} s: {lines}")
         assert line, f"server exited: {process.wait()} {lines}"
         if " serving " in line:
             lines.append(line)
