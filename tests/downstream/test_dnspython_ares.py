@@ -44,11 +44,20 @@ SERVER = """
         sock.sendall(struct.pack("!H", len(reply)) + reply)
         sock.close()
 
-    udp = UDP(("127.0.0.1", 0))
-    udp.start()
-    port = udp.address[1]
-    tcp = StreamServer(("127.0.0.1", port), tcp_handle)
-    tcp.start()
+    # One port for both protocols. The free UDP port may be taken for TCP (by another
+    # program's connection, on a busy machine): try a few.
+    for _attempt in range(50):
+        udp = UDP(("127.0.0.1", 0))
+        udp.start()
+        port = udp.address[1]
+        tcp = StreamServer(("127.0.0.1", port), tcp_handle)
+        try:
+            tcp.start()
+            break
+        except OSError:
+            udp.close()
+    else:
+        raise RuntimeError("no port free for both UDP and TCP")
 """
 
 
