@@ -215,3 +215,27 @@ def test_idle_handler_stays_small():
         assert len(handler.__dict__) <= 30, sorted(handler.__dict__)
         # Waiting for the next request, it holds nothing of the last one.
         assert handler.environ is None and handler.wsgi_input is None
+
+
+def test_small_reads_of_a_large_body():
+    record = []
+
+    def app(environ, start_response):
+        stream = environ["wsgi.input"]
+        pieces = []
+        while True:
+            piece = stream.read(8192)
+            if not piece:
+                break
+            pieces.append(piece)
+        record.append(pieces)
+        start_response("200 OK", [])
+        return [b"%d" % len(pieces)]
+
+    with serving(app) as server, client_of(server) as client:
+        client.send(_head(len(BIG)) + BIG[:3000])
+        gevent.sleep(0.01)
+        client.send(BIG[3000:])
+        assert client.read_response().body == b"128"
+    assert b"".join(record[0]) == BIG
+    assert all(len(piece) == 8192 for piece in record[0])

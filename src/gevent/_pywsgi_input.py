@@ -126,9 +126,9 @@ class _ConnectionReader:
         ``settimeout``."""
         sock = self.waitable
         if sock is None:
-            if timeout is None:
-                return self.fill()
             sock = self.raw._sock
+            if timeout is None or not hasattr(sock, "settimeout"):
+                return self.fill()
             previous = sock.gettimeout()
             sock.settimeout(timeout)
             try:
@@ -328,8 +328,10 @@ class Input:
         pending = self._pending
         available = len(pending) + remaining
         size = available if length is None or length < 0 or length > available else length
-        if size <= len(pending) + parser.buffered:
-            return None  # everything is here already
+        if size - len(pending) - parser.buffered < _RECV_SIZE:
+            # Everything is here already, or little is missing: the ordinary path reads
+            # ahead in _RECV_SIZE pieces, which serves a loop of small reads in fewer calls.
+            return None
         if self._continue_socket is not None:
             self._send_100_continue()
         prefix = pending
