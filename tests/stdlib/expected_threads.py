@@ -17,6 +17,10 @@ _NATIVE_QUEUE = ("the C _queue.SimpleQueue blocks the OS thread in get(), and ev
                  "shares it: the test deadlocks by design (patch_queue installs gevent's "
                  "SimpleQueue as queue.SimpleQueue; this test uses the C type directly)")
 
+_BUSY_WAIT = ("(3.13+) its reader threads spin on get(False) catching Empty without ever "
+              "blocking: under cooperative threads a spinning reader never yields, so the "
+              "writers never run and the test hangs (gevent's threads behave the same)")
+
 SKIP: dict[str, dict[str, str]] = {
     "test_thread": {
         "test.test_thread.TestForkInThread.test_forkinthread":
@@ -27,6 +31,13 @@ SKIP: dict[str, dict[str, str]] = {
         "test.test_queue.CSimpleQueueTest.test_many_threads": _NATIVE_QUEUE,
         "test.test_queue.CSimpleQueueTest.test_many_threads_timeout": _NATIVE_QUEUE,
         "test.test_queue.CSimpleQueueTest.test_order": _NATIVE_QUEUE,
+        **{
+            f"test.test_queue.{kind}{queue}Test.test_shutdown{mode}_all_methods_in_many_threads":
+                _BUSY_WAIT
+            for kind in ("C", "Py")
+            for queue in ("Queue", "LifoQueue", "PriorityQueue")
+            for mode in ("", "_immediate")
+        },
     },
 }
 
