@@ -58,13 +58,23 @@ class Missing(Exception):
     pass
 
 
+def module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def import_dotted(dotted: str) -> Any:
     """Import the longest module prefix of *dotted*, then getattr the rest."""
     parts = dotted.split(".")
     for cut in range(len(parts), 0, -1):
+        name = ".".join(parts[:cut])
         try:
-            obj = importlib.import_module(".".join(parts[:cut]))
+            obj = importlib.import_module(name)
         except ImportError:
+            if cut > 1 and module_exists(name):
+                return None  # the module exists; an optional extra it needs is not installed
             continue
         return get_path(obj, parts[cut:])
     raise Missing(dotted)
