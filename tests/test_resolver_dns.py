@@ -211,3 +211,22 @@ def test_missing_pycares_gives_a_clear_import_error():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             env=env, timeout=30)
     assert "gevent[ares]" in result.stdout
+
+
+def test_ares_specific_settings_come_before_the_generic_ones(monkeypatch):
+    pytest.importorskip("pycares")
+    from gevent._config import config
+    from gevent.resolver import ares
+
+    monkeypatch.setattr(config, "resolver_nameservers", ["127.0.0.3"])
+    resolver = ares.Resolver(hub=gevent.get_hub())
+    try:
+        assert [s.split(":")[0] for s in resolver.channel.servers] == ["127.0.0.3"]
+    finally:
+        resolver.close()
+    monkeypatch.setattr(config, "ares_servers", ["127.0.0.2"])
+    resolver = ares.Resolver(hub=gevent.get_hub())
+    try:
+        assert [s.split(":")[0] for s in resolver.channel.servers] == ["127.0.0.2"]
+    finally:
+        resolver.close()

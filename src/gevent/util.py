@@ -81,6 +81,16 @@ def clear_stack_frames(frame: Any) -> None:
         frame = frame.f_back
 
 
+def _format_context(obj: Any) -> str:
+    """Format a spawn-tree local with ``gevent.config.format_context`` (pprint.saferepr)."""
+    try:
+        from ._config import config
+
+        return str(config.format_context(obj))
+    except Exception:  # a broken formatter must not break the report: fall back to repr
+        return _safe_repr(obj)
+
+
 def _safe_repr(obj: Any) -> str:
     try:
         return repr(obj)
@@ -350,7 +360,7 @@ class GreenletTree:
             if tree_locals and not inherited:
                 lines.append("Spawn Tree Locals:")
                 for key, value in list(tree_locals.items()):
-                    lines.append(f"  {key!r}: {_safe_repr(value)}"[:200])
+                    lines.append(f"  {key!r}: {_format_context(value)}"[:200])
         try:
             from ._monitor import _monitor_description
 

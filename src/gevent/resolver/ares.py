@@ -45,11 +45,15 @@ class Resolver(DNSResolverBase):
 
             hub = get_hub()
         super().__init__(hub)
+        # Explicit arguments first, then the ares-specific settings, then the generic ones.
         options = _config_kwargs(
-            {"servers": "resolver_nameservers", "timeout": "resolver_timeout",
+            {"servers": "ares_servers", "timeout": "ares_timeout",
              "tries": "ares_tries", "ndots": "ares_ndots", "udp_port": "ares_udp_port",
              "tcp_port": "ares_tcp_port", "flags": "ares_flags"},
             kwargs,
+        )
+        options = _config_kwargs(
+            {"servers": "resolver_nameservers", "timeout": "resolver_timeout"}, options
         )
         if options.get("servers") is None:
             options.pop("servers", None)
