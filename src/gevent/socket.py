@@ -18,9 +18,11 @@ import io as _io
 import os as _os
 import socket as __socket__
 import sys as _sys
+import typing as _typing
 from errno import EAGAIN, EALREADY, EINPROGRESS, EISCONN, EWOULDBLOCK
 from operator import index as _operator_index
 from time import monotonic as _monotonic
+from typing import Any as _Any
 
 from ._socket_dns import (  # noqa: F401 - re-exported: see __all__
     _resolve_address,
@@ -174,17 +176,17 @@ class socket(_StdSocket):
     # -- timeouts --------------------------------------------------------------------------
 
     @property
-    def timeout(self):
+    def timeout(self) -> float | None:
         """The timeout set by the user (``None`` means blocking)."""
         return self._timeout
 
-    def gettimeout(self):
+    def gettimeout(self) -> float | None:
         return self._timeout
 
-    def settimeout(self, value) -> None:
+    def settimeout(self, value: float | None) -> None:
         self._timeout = _check_timeout(value)
 
-    def setblocking(self, flag) -> None:
+    def setblocking(self, flag: bool) -> None:
         # The OS socket stays non-blocking; the call still reports an invalid fd, as the
         # standard library's does.
         _c_socket.setblocking(self, False)
@@ -236,7 +238,7 @@ class socket(_StdSocket):
 
     # -- the blocking calls ----------------------------------------------------------------
 
-    def recv(self, *args):
+    def recv(self, *args: _Any) -> bytes:
         while True:
             try:
                 return _c_recv(self, *args)
@@ -245,7 +247,7 @@ class socket(_StdSocket):
                     raise
                 self._wait_read()
 
-    def recv_into(self, *args):
+    def recv_into(self, *args: _Any) -> int:
         while True:
             try:
                 return _c_recv_into(self, *args)
@@ -254,7 +256,7 @@ class socket(_StdSocket):
                     raise
                 self._wait_read()
 
-    def send(self, *args):
+    def send(self, *args: _Any) -> int:
         while True:
             try:
                 return _c_send(self, *args)
@@ -368,7 +370,8 @@ class socket(_StdSocket):
                     raise
                 self._wait_read()
 
-    def accept(self):
+    # A gevent socket, typed as the standard one it is so ssl.SSLSocket.accept stays compatible.
+    def accept(self) -> tuple[_StdSocket, _Any]:
         """Accept a connection: ``(socket, address)``. A switch point."""
         fd, address = self._accept()
         sock = socket(self.family, self.type, self.proto, fileno=fd)
@@ -514,7 +517,7 @@ def create_connection(address, timeout=_GLOBAL_DEFAULT_TIMEOUT, source_address=N
         raise OSError("getaddrinfo returns an empty list")
     try:
         if all_errors and _sys.version_info >= (3, 11):
-            raise ExceptionGroup(  # type: ignore[name-defined]  # noqa: F821
+            raise ExceptionGroup(  # type: ignore[name-defined]  # noqa: F405,F821
                 "create_connection failed", errors)
         raise errors[0]
     finally:
@@ -570,3 +573,10 @@ def close(fd: int) -> None:
 
 if not hasattr(_socket, "close"):  # pragma: no cover - every supported platform has it
     del close
+
+
+if _typing.TYPE_CHECKING:
+    # The names the loop near the top copies from the standard library, as type checkers see
+    # them. The names this module defines itself keep their own types: the conflicts ignored
+    # here are exactly those.
+    from socket import *  # type: ignore[assignment]  # noqa: F403
