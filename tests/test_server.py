@@ -256,3 +256,25 @@ def test_datagram_server_echo():
         client.close()
         server.stop()
     assert server.closed
+
+
+def test_stop_kills_handlers_and_releases_their_sockets():
+    import os
+
+    from gevent import socket as gsocket
+    from gevent.server import StreamServer as Server
+
+    def handle(sock, address):
+        gevent.sleep(30)
+
+    before = len(os.listdir("/proc/self/fd"))
+    server = Server(("127.0.0.1", 0), handle)
+    server.start()
+    clients = [gsocket.create_connection(("127.0.0.1", server.server_port)) for _ in range(20)]
+    deadline = time.monotonic() + 5
+    while len(server._handlers) < 20 and time.monotonic() < deadline:
+        gevent.sleep(0.01)
+    server.stop(timeout=0.1)
+    for client in clients:
+        client.close()
+    assert len(os.listdir("/proc/self/fd")) <= before

@@ -384,6 +384,9 @@ class Greenlet(RawGreenlet, Generic[T]):
 
     def _report_error(self, exc_info) -> None:
         if isinstance(exc_info[1], GreenletExit):
+            # A kill is a result, not an error: drop its traceback, whose frames would keep
+            # the killed function's locals (a handler's socket, say) alive with the greenlet.
+            exc_info[1].__traceback__ = None
             self._report_result(exc_info[1])
             return
         self._exc_info = (exc_info[0], exc_info[1], exc_info[2])
