@@ -110,8 +110,10 @@ def _serve(listener: socket.socket, application: Any, args: argparse.Namespace,
     scheme = "https" if ssl_args else "http"
     host, port = server.address[:2]
     who = f"worker {worker} (pid {os.getpid()})" if worker is not None else f"pid {os.getpid()}"
-    print(f"gevent.pywsgi: {who} serving {args.app} on {scheme}://{host}:{port}",
-          file=sys.stderr, flush=True)
+    # One write for the whole line: workers share stderr, and print() writes the text and
+    # the newline separately, so two workers starting together interleaved their lines.
+    sys.stderr.write(f"gevent.pywsgi: {who} serving {args.app} on {scheme}://{host}:{port}\n")
+    sys.stderr.flush()
     try:
         server.serve_forever(stop_timeout=args.graceful_timeout)
     finally:
@@ -205,8 +207,9 @@ def _supervise(args: argparse.Namespace, application: Any) -> int:
                 if pid not in workers:
                     continue
                 number = workers.pop(pid)
-                print(f"gevent.pywsgi: worker {number} (pid {pid}) exited with status "
-                      f"{status}; restarting", file=sys.stderr, flush=True)
+                sys.stderr.write(f"gevent.pywsgi: worker {number} (pid {pid}) exited with "
+                                 f"status {status}; restarting\n")
+                sys.stderr.flush()
                 now = time.monotonic()
                 recent_deaths = [t for t in recent_deaths if now - t < 1.0] + [now]
                 if len(recent_deaths) > args.workers:
