@@ -145,7 +145,7 @@ class WSGIHandler:
                 connections.discard(self)
             self._close()
 
-    def _sendall(self, data: bytes) -> None:
+    def _sendall(self, data: bytes | memoryview) -> None:
         sock = self.socket
         if self.rfile.waitable is sock:
             # A plain green socket: the system call first; its sendall only for the rest.
