@@ -209,30 +209,8 @@ class AsyncResult(_Linkable, Generic[T]):
 
     # -- waiting ---------------------------------------------------------------------------
 
-    def _wait_ready(self, timeout: float | None) -> bool:
-        current = getcurrent()
-        hub = _threadlocal.hub
-        if hub is None:
-            hub = get_hub()
-        if current is hub:
-            raise _blocking_error()
-        switch = current.switch
-        rec = [switch, hub, None]
-        links = self._links
-        links.append(rec)
-        if self.ready():
-            _event_notify(self)
-        try:
-            result = _park(hub, switch, timeout)
-        except BaseException:
-            if not _unlink_rec(links, rec):
-                _cancel_wake(rec)
-            raise
-        if result is _TIMED_OUT:
-            if _unlink_rec(links, rec):
-                return False
-            _cancel_wake(rec)
-        return True
+    # Readiness is not consumed, so the generic watch-wait of the wait queue is exactly right.
+    _wait_ready = _Linkable._wait_watch
 
     def _raise_exception(self):
         exc_info = self._exc_info
