@@ -53,14 +53,17 @@ class EpollBackend:
             if getattr(ex, "errno", errno.ENOENT) not in (errno.ENOENT, errno.EBADF, None):
                 raise
 
+    #: ``events_table[raw & events_mask]`` is the READ|WRITE mask of a raw epoll event: the
+    #: loop translates while it dispatches, so polling builds no second list.
+    events_mask = 0x1F
+    events_table = tuple(
+        (READ if raw & _READ_LIKE else 0) | (WRITE if raw & _WRITE_LIKE else 0)
+        for raw in range(0x20)
+    )
+
     def poll(self, timeout: float) -> list:
-        """Return ``[(fd, READ|WRITE bits), ...]``; timeout < 0 waits forever."""
-        events = self._epoll.poll(timeout)
-        result: list = []
-        append = result.append
-        for fd, ev in events:
-            append((fd, (READ if ev & _READ_LIKE else 0) | (WRITE if ev & _WRITE_LIKE else 0)))
-        return result
+        """Return ``[(fd, raw epoll events), ...]``; timeout < 0 waits forever."""
+        return self._epoll.poll(timeout)
 
     def close(self) -> None:
         self._epoll.close()

@@ -15,6 +15,9 @@ _kqueue = getattr(select, "kqueue", None)
 
 class KqueueBackend:
     name = "kqueue"
+    # poll() already returns READ|WRITE bits: the loop's translation is the identity.
+    events_mask = 3
+    events_table = (0, 1, 2, 3)
 
     def __init__(self) -> None:
         self._kq = _kqueue()  # type: ignore[misc]

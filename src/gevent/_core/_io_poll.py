@@ -25,6 +25,9 @@ def _to_poll(mask: int) -> int:
 
 class PollBackend:
     name = "poll"
+    # poll() already returns READ|WRITE bits: the loop's translation is the identity.
+    events_mask = 3
+    events_table = (0, 1, 2, 3)
 
     def __init__(self) -> None:
         self._poll = _poll()

@@ -17,6 +17,9 @@ _select = select.select
 
 class SelectBackend:
     name = "select"
+    # poll() already returns READ|WRITE bits: the loop's translation is the identity.
+    events_mask = 3
+    events_table = (0, 1, 2, 3)
 
     def __init__(self) -> None:
         self._masks: dict[int, int] = {}

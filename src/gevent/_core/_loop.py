@@ -302,20 +302,25 @@ class Loop:
         if self._idle and not ready:
             for w in list(self._idle):
                 self._invoke(w)
-        for w in list(self._prepare):
-            self._invoke(w)
+        if self._prepare:
+            for w in list(self._prepare):
+                self._invoke(w)
         self._polling = True
         try:
             if (ready or self._threadsafe or nowait or self._stopping
                     or not (timers.live_refs or self._io_refs or self._other_refs)):
                 # Work is waiting, or nothing keeps the loop alive: just look, don't block.
                 timeout = 0.0
-            else:
+            elif heap:
                 deadline = timers.next_deadline()
                 if deadline is not None:
-                    timeout = max(deadline - monotonic(), 0.0)
+                    timeout = deadline - monotonic()
+                    if timeout < 0.0:
+                        timeout = 0.0
                 else:
                     timeout = -1.0
+            else:
+                timeout = -1.0
             try:
                 events = self._backend.poll(timeout)
             except InterruptedError:
@@ -332,8 +337,9 @@ class Loop:
             self._iterations += 1
         if events:
             self._dispatch(events)
-        for w in list(self._check):
-            self._invoke(w)
+        if self._check:
+            for w in list(self._check):
+                self._invoke(w)
 
     def _run_ready(self) -> None:
         ready = self._ready
@@ -374,25 +380,34 @@ class Loop:
 
     def _dispatch(self, events: list) -> None:
         fds = self._fds
-        for fd, revents in events:
+        backend = self._backend
+        table = backend.events_table
+        mask = backend.events_mask
+        for fd, raw in events:
+            revents = table[raw & mask]
             state = fds.get(fd)
             if state is None:
-                self._backend.unregister(fd)
+                backend.unregister(fd)
                 continue
             watchers = state.watchers
+            matched = 0
             if watchers:
                 for w in (watchers if len(watchers) == 1 else list(watchers)):
-                    if w.events & revents and w._active:
+                    wanted = w.events & revents
+                    if wanted and w._active:
+                        matched |= wanted
                         try:
                             w._fire(revents)
                         except BaseException:
                             self._handle_error(w.callback, *sys.exc_info())
-            # The state may have been replaced or dropped by a callback (closing_fd).
-            state = fds.get(fd)
-            if state is None:
-                continue
             registered = state.registered
-            if registered > 0:
+            if registered > 0 and revents & registered & ~matched:
+                # A direction fired that no watcher wanted: narrow the registration (lazily,
+                # here, instead of an epoll_ctl on every watcher stop).
+                state = fds.get(fd)  # a callback may have replaced or dropped it (closing_fd)
+                if state is None or state.registered <= 0:
+                    continue
+                registered = state.registered
                 unwanted = registered & ~state.wanted()
                 if unwanted & revents:
                     wanted = registered & ~unwanted

@@ -157,10 +157,31 @@ class io(watcher):
         self.events = events
         loop._io_created(fd)
 
+    # start/stop/_fire are spelled out here (not inherited): they run on every socket wait.
+    _pass_events = False
+
     def start(self, callback, *args, pass_events: bool = False) -> None:
+        if callback is None:
+            raise TypeError("callback must be callable, not None")
         if pass_events:
             args = (GEVENT_CORE_EVENTS,) + args
-        super().start(callback, *args)
+        self._pass_events = pass_events or GEVENT_CORE_EVENTS in args
+        self.callback = callback
+        self.args = args
+        if not self._active:
+            self._active = True
+            try:
+                self.loop._io_start(self)
+            except BaseException:
+                self._active = False
+                raise
+
+    def stop(self) -> None:
+        if self._active:
+            self._active = False
+            self.loop._io_stop(self)
+        self.callback = None
+        self.args = ()
 
     def _hook(self) -> None:
         self.loop._io_start(self)
@@ -172,10 +193,10 @@ class io(watcher):
         callback = self.callback
         if callback is None:
             return
-        args = self.args
-        if args and GEVENT_CORE_EVENTS in args:
-            args = tuple(revents if a is GEVENT_CORE_EVENTS else a for a in args)
-        callback(*args)
+        if self._pass_events:
+            callback(*[revents if a is GEVENT_CORE_EVENTS else a for a in self.args])
+        else:
+            callback(*self.args)
 
     @property
     def events_str(self) -> str:
