@@ -586,6 +586,9 @@ class Waiter:
             self.throw(source.exception)
 
 
+_raw_switch = RawGreenlet.switch
+
+
 def sleep(seconds: float = 0, ref: bool = True) -> None:
     """Suspend the current greenlet for *seconds*. A switch point.
 
@@ -605,14 +608,14 @@ def sleep(seconds: float = 0, ref: bool = True) -> None:
         entry = [current.switch, ()]
         loop._ready.append(entry)
         try:
-            RawGreenlet.switch(hub)
+            _raw_switch(hub)
         except BaseException:
             entry[0] = None
             raise
     else:
         entry = loop._timers.add(monotonic() + seconds, current.switch, (), ref)
         try:
-            RawGreenlet.switch(hub)
+            _raw_switch(hub)
         finally:
             loop._timers.cancel(entry)
 

@@ -52,35 +52,42 @@ class _FdState:
 
 
 class Callback:
-    """A handle for a callback queued with ``loop.run_callback``: ``stop()`` cancels it."""
+    """A handle for a callback queued with ``loop.run_callback``: ``stop()`` cancels it.
 
-    __slots__ = ("_entry",)
+    The loop calls the handle, which clears itself first, so ``pending`` turns false
+    once the callback has run (or was stopped). Internal hot paths queue bare entries instead.
+    """
 
-    def __init__(self, entry: list) -> None:
-        self._entry = entry
+    __slots__ = ("callback", "args", "_func")
 
-    @property
-    def callback(self):
-        return self._entry[0]
-
-    @property
-    def args(self) -> tuple:
-        return self._entry[1]
+    def __init__(self, callback, args: tuple) -> None:
+        self.callback = callback
+        self.args = args
+        self._func = callback  # for error reports, after callback was cleared
 
     @property
     def pending(self) -> bool:
-        return self._entry[0] is not None
+        return self.callback is not None
 
     def stop(self) -> None:
-        self._entry[0] = None
+        self.callback = None
+        self.args = ()
 
     close = stop
 
     def __bool__(self) -> bool:
-        return self._entry[0] is not None
+        return self.callback is not None
+
+    def __call__(self) -> None:
+        callback = self.callback
+        if callback is not None:
+            args = self.args
+            self.callback = None
+            self.args = ()
+            callback(*args)
 
     def __repr__(self) -> str:
-        return f"<callback {self._entry[0]!r} pending={self.pending}>"
+        return f"<callback {self.callback!r} pending={self.pending}>"
 
 
 class Loop:
@@ -162,17 +169,19 @@ class Loop:
 
     def run_callback(self, func, *args) -> Callback:
         """Queue ``func(*args)`` to run in the loop; the handle's ``stop()`` cancels it."""
-        entry = [func, args]
-        self._ready.append(entry)
-        return Callback(entry)
+        handle = Callback(func, args)
+        self._ready.append([handle, ()])
+        return handle
 
     def run_callback_threadsafe(self, func, *args) -> Callback:
         """Like ``run_callback``, from any thread; wakes the loop if it is waiting for I/O."""
-        entry = [func, args]
-        self._threadsafe.append(entry)
-        if self._polling or self.thread_ident != get_ident():
+        handle = Callback(func, args)
+        self._threadsafe.append([handle, ()])
+        # The loop sets _polling before it looks at _threadsafe and polls: if it is not
+        # polling now, it will see this entry before it next blocks (the GIL orders both).
+        if self._polling:
             self._wakeup.wake()
-        return Callback(entry)
+        return handle
 
     def _queue(self, entry: list) -> None:
         """Internal fast path: queue a ``[func, args]`` entry built by the caller."""
@@ -351,11 +360,11 @@ class Loop:
             func = entry[0]
             if func is None:
                 continue
-            entry[0] = None
             try:
                 func(*entry[1])
             except BaseException:
-                self._handle_error(func, *sys.exc_info())
+                context = func._func if type(func) is Callback else func
+                self._handle_error(context, *sys.exc_info())
             count += 1
             if not count & _BUDGET_CHECK_MASK:
                 if self._stopping or perf_counter() - started > CALLBACK_BUDGET:
