@@ -37,8 +37,11 @@ from celery import Celery
 port = os.environ["CELERY_TEST_REDIS_PORT"]
 app = Celery("gevent_celery_app", broker=f"redis://127.0.0.1:{port}/0",
              backend=f"redis://127.0.0.1:{port}/1")
+# broker_pool_limit: kombu's default (10) equals -c 10, so with every task publishing at once
+# during the warm shutdown the redis pool could run out ("MaxConnectionsError", seen once on
+# 3.12 under a loaded full-suite run; celery's own advice is a limit above the concurrency).
 app.conf.update(broker_connection_retry_on_startup=True, task_track_started=True,
-                result_expires=300, worker_hijack_root_logger=False)
+                result_expires=300, worker_hijack_root_logger=False, broker_pool_limit=32)
 
 
 @app.task
