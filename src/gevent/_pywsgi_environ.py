@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
@@ -210,3 +211,15 @@ def http_date(now: float | None = None) -> str:
         cache[1] = formatdate(second, usegmt=True)
         cache[0] = second
     return cache[1]
+
+
+def _default_log(log: Any) -> Any:
+    """What a server's *log*/*error_log* argument means: "default" is stderr, None is off, a
+    ``logging.Logger`` gets wrapped, anything with ``write`` is used as is."""
+    if log == "default":
+        return sys.stderr
+    if log is None:
+        return None
+    if not hasattr(log, "write") and hasattr(log, "log"):
+        return LoggingLogAdapter(log)
+    return log

@@ -41,6 +41,7 @@ from gevent._pywsgi_environ import (
     RequestHeaders,
     SecureEnviron,
     WSGISecureEnviron,
+    _default_log,
     http_date,
 )
 from gevent._pywsgi_headers import (
@@ -674,16 +675,6 @@ class WSGIHandler:
         return env
 
 
-def _default_log(log: Any) -> Any:
-    if log == "default":
-        return sys.stderr
-    if log is None:
-        return None
-    if not hasattr(log, "write") and hasattr(log, "log"):
-        return LoggingLogAdapter(log)
-    return log
-
-
 class WSGIServer(StreamServer):
     """Serve a WSGI *application* on *listener*.
 
@@ -800,11 +791,7 @@ class WSGIServer(StreamServer):
         handler.handle()
 
 
-def _main(argv: list[str] | None = None) -> int:
+if __name__ == "__main__":
     from gevent._pywsgi_cli import main
 
-    return main(argv)
-
-
-if __name__ == "__main__":
-    sys.exit(_main())
+    sys.exit(main())
