@@ -396,3 +396,19 @@ def test_killed_greenlet_does_not_keep_its_locals_alive():
     assert g.dead and isinstance(g.value, GreenletExit)
     assert g.value.__traceback__ is None
     assert refs[0]() is None  # freed at once, while the Greenlet object is still referenced
+
+
+def test_spawn_callbacks_see_every_started_greenlet():
+    seen = []
+    Greenlet.add_spawn_callback(seen.append)
+    Greenlet.add_spawn_callback(seen.append)  # once is enough
+    try:
+        g1 = gevent.spawn(lambda: None)
+        g2 = gevent.spawn_later(0.01, lambda: None)
+        g3 = Greenlet(lambda: None)  # not started: not reported
+    finally:
+        Greenlet.remove_spawn_callback(seen.append)
+    g4 = gevent.spawn(lambda: None)
+    gevent.joinall([g1, g2, g4], timeout=5)
+    assert seen == [g1, g2]
+    assert g3 not in seen

@@ -313,6 +313,8 @@ class Greenlet(RawGreenlet, Generic[T]):
             entry = [self.switch, ()]
             self.parent.loop._ready.append(entry)
             self._start_event = entry
+            if _spawn_callbacks:
+                _call_spawn_callbacks(self)
 
     def start_later(self, seconds: float) -> None:
         """Schedule the greenlet to run after *seconds*."""
@@ -320,6 +322,8 @@ class Greenlet(RawGreenlet, Generic[T]):
             self._start_event = self.parent.loop._timers.add(
                 monotonic() + seconds, self.switch, (), True
             )
+            if _spawn_callbacks:
+                _call_spawn_callbacks(self)
 
     # The overloads only tell type checkers that spawn(func, ...) is a Greenlet of func's
     # return type; a subclass may take other constructor arguments, hence the second.
@@ -585,6 +589,7 @@ class Greenlet(RawGreenlet, Generic[T]):
 
     @staticmethod
     def add_spawn_callback(callback) -> None:
+        """Call ``callback(greenlet)`` whenever a Greenlet is started (once per callback)."""
         _spawn_callbacks.add(callback)
 
     @staticmethod
@@ -593,6 +598,14 @@ class Greenlet(RawGreenlet, Generic[T]):
 
 
 _spawn_callbacks: set = set()
+
+
+def _call_spawn_callbacks(glet: Greenlet) -> None:
+    for callback in list(_spawn_callbacks):
+        try:
+            callback(glet)
+        except Exception:
+            glet.parent.handle_error(callback, *sys.exc_info())
 
 
 def _kill(glet: Greenlet, exception: Any) -> None:

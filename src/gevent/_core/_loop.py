@@ -183,10 +183,6 @@ class Loop:
             self._wakeup.wake()
         return handle
 
-    def _queue(self, entry: list) -> None:
-        """Internal fast path: queue a ``[func, args]`` entry built by the caller."""
-        self._ready.append(entry)
-
     # -- timers ----------------------------------------------------------------------------
 
     def _timer_at(self, deadline: float, func, args: tuple, ref: bool = True) -> list:

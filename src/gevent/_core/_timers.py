@@ -45,11 +45,6 @@ class TimerHeap:
             heapify(heap)
             self.dead = 0
 
-    def set_ref(self, entry: list, ref: bool) -> None:
-        if entry[2] is not None and entry[4] != ref:
-            self.live_refs += 1 if ref else -1
-        entry[4] = ref
-
     def next_deadline(self) -> float | None:
         """The earliest live deadline, dropping dead entries from the top."""
         heap = self.heap
