@@ -125,10 +125,14 @@ def test_with_timeout():
 
 
 def test_unref_timeout_does_not_keep_loop_alive():
+    loop = get_hub().loop
+    refs = loop._timers.live_refs
     t = Timeout(100, ref=False)
     t.start()
-    assert not get_hub().loop._timers.live_refs or True
+    assert t.pending
+    assert loop._timers.live_refs == refs  # armed, but not keeping the loop alive
     t.cancel()
+    assert not t.pending and loop._timers.live_refs == refs
 
 
 def test_repr():
