@@ -241,3 +241,44 @@ def test_copy():
     queue = Queue(3, items=[1, 2])
     clone = queue.copy()
     assert clone.maxsize == 3 and list(clone.queue) == [1, 2] and clone is not queue
+
+
+def test_subclass_storage_hooks_are_used():
+    # put/get name the deque directly on the plain classes; a subclass that stores items
+    # its own way (the documented _init/_put/_get hooks) must still get them called, on
+    # the fast paths and the waiting ones.
+    class Recording(Queue):
+        def _init(self, maxsize, items=()):  # as gevent's docs have subclasses do it
+            self.queue = list(items)
+            self.calls = []
+
+        def _put(self, item):
+            self.calls.append(("put", item))
+            self.queue.append(item)
+
+        def _get(self):
+            self.calls.append(("get",))
+            return self.queue.pop()  # LIFO, so a bypassed hook would show in the order
+
+    queue = Recording()
+    for item in (1, 2, 3):
+        queue.put(item)
+    assert [queue.get(), queue.get()] == [3, 2]
+    assert queue.unfinished_tasks == 3
+    assert queue.calls == [("put", 1), ("put", 2), ("put", 3), ("get",), ("get",)]
+
+    bounded = Recording(1)
+    bounded.put("a")
+    putter = gevent.spawn(bounded.put, "b")  # waits: the queue is full
+    gevent.sleep(0)
+    assert bounded.get(timeout=1) == "a"
+    putter.join(timeout=1)
+    assert bounded.get(timeout=1) == "b"
+    assert ("put", "b") in bounded.calls
+
+    class Plain(SimpleQueue):  # no storage hook changed: keeps the direct deque calls
+        pass
+
+    plain = Plain()
+    plain.put(1)
+    assert plain.get() == 1 and Plain.put is SimpleQueue.put

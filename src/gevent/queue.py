@@ -70,6 +70,10 @@ _EMPTY = _Marker("empty")
 _PUT_DONE = _Marker("put done")
 
 
+#: The methods through which a subclass changes how items are stored.
+_STORAGE_HOOKS = ("_create_queue", "_init", "_bind", "_put", "_get")
+
+
 def _current_hub_and_switch():
     current = getcurrent()
     hub = _threadlocal.hub
@@ -108,6 +112,19 @@ class SimpleQueue(Generic[T]):
     unfinished_tasks: int
     _cond: Event
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        # put and get name the deque's methods directly (the hot path); a subclass with
+        # other storage (any storage hook overridden) gets the versions that go through
+        # self._append and self._pop, unless it defines put or get itself.
+        if all(getattr(cls, hook) is getattr(SimpleQueue, hook) for hook in _STORAGE_HOOKS):
+            return
+        for name in ("put", "get"):
+            method = getattr(cls, name)
+            generic = getattr(cls, f"_{name}_generic")
+            if method is not generic and method in _DEQUE_METHODS:
+                setattr(cls, name, generic)
+
     def __init__(self, maxsize: int | None = None, items: Iterable[T] = (),
                  _warn_on_deprecation: bool = True) -> None:
         if maxsize is not None and maxsize <= 0:
@@ -120,9 +137,11 @@ class SimpleQueue(Generic[T]):
         #: True while ``put`` needs no more than an append: unbounded, no getter waiting,
         #: not shut down. Kept current by the slow paths.
         self._fast = maxsize is None
-        #: True while no getter waits and the queue is not shut down.
-        self._plain = True
+        #: While no getter waits and the queue is not shut down: the maxsize of a bounded
+        #: queue (put may append while fewer items are in it); otherwise 0.
+        self._room = maxsize or 0
         self._init(maxsize, items)
+        self._bind()
 
     # -- storage (subclasses replace these) -----------------------------------------------
 
@@ -131,12 +150,17 @@ class SimpleQueue(Generic[T]):
 
     def _init(self, maxsize, items: Iterable = ()) -> None:
         self.queue = self._create_queue(items)
-        self._bind()
 
     def _bind(self) -> None:
+        """Set ``_append`` and ``_pop`` (called after ``_init``)."""
         queue = self.queue
-        self._append = queue.append
-        self._pop = queue.popleft
+        cls = type(self)
+        # A subclass that overrides _put/_get may store items in something else than a
+        # deque; its hooks are then all that is called.
+        if cls._put is SimpleQueue._put:
+            self._append = queue.append
+        if cls._get is SimpleQueue._get:
+            self._pop = queue.popleft
         self._respect_overrides()
 
     def _respect_overrides(self) -> None:
@@ -148,8 +172,10 @@ class SimpleQueue(Generic[T]):
             self._pop = self._get
 
     def _update_fast(self) -> None:
-        self._plain = plain = not self.getters and not self.is_shutdown
-        self._fast = plain and self._maxsize is None
+        plain = not self.getters and not self.is_shutdown
+        maxsize = self._maxsize
+        self._fast = plain and maxsize is None
+        self._room = maxsize if plain and maxsize is not None else 0
 
     def _put(self, item) -> None:
         self._append(item)
@@ -233,11 +259,22 @@ class SimpleQueue(Generic[T]):
         With *block* false, or once *timeout* seconds pass, raises :class:`Full` instead of
         waiting. Raises :class:`ShutDown` after ``shutdown()``.
         """
+        # The deque's own method, not self._append: CPython specialises this call and not
+        # the one through an instance attribute. Subclasses with other storage get
+        # _put_generic instead (__init_subclass__).
+        if self._fast:
+            self.queue.append(item)
+            return
+        if len(self.queue) < self._room:  # bounded, with room
+            self.queue.append(item)
+            return
+        self._put_slow(item, block, timeout)
+
+    def _put_generic(self, item: T, block: bool = True, timeout: float | None = None) -> None:
         if self._fast:
             self._append(item)
             return
-        # Bounded, with room. (_plain and not _fast imply a maxsize: an invariant mypy cannot see.)
-        if self._plain and len(self.queue) < self._maxsize:  # type: ignore[operator]
+        if len(self.queue) < self._room:
             self._append(item)
             return
         self._put_slow(item, block, timeout)
@@ -341,6 +378,15 @@ class SimpleQueue(Generic[T]):
         waiting. After ``shutdown()`` raises :class:`ShutDown` once the queue is empty.
         """
         try:
+            item = self.queue.popleft()  # as in put: the specialised call
+        except IndexError:
+            return self._get_empty(block, timeout)
+        if self.putters:
+            self._take_from_putters()
+        return item
+
+    def _get_generic(self, block: bool = True, timeout: float | None = None) -> T:
+        try:
             item = self._pop()
         except IndexError:
             return self._get_empty(block, timeout)
@@ -380,7 +426,8 @@ class SimpleQueue(Generic[T]):
         hub, switch = _current_hub_and_switch()
         rec = [switch, hub, kind]
         getters = self.getters
-        self._fast = self._plain = False
+        self._fast = False
+        self._room = 0
         getters.append(rec)
         if self.queue:  # put by another thread between the check and the append
             self._feed_getters()
@@ -435,7 +482,8 @@ class SimpleQueue(Generic[T]):
         on a joinable queue, marks each of them done). Blocked callers are woken to raise.
         """
         self.is_shutdown = True
-        self._fast = self._plain = False
+        self._fast = False
+        self._room = 0
         if immediate:
             while self.queue:
                 self._pop()
@@ -488,10 +536,20 @@ class Queue(SimpleQueue[T]):
         """
         if self._fast:
             self.unfinished_tasks += 1
+            self.queue.append(item)
+            return
+        if len(self.queue) < self._room:  # bounded, with room
+            self.unfinished_tasks += 1
+            self.queue.append(item)
+            return
+        self._put_slow(item, block, timeout)
+
+    def _put_generic(self, item: T, block: bool = True, timeout: float | None = None) -> None:
+        if self._fast:
+            self.unfinished_tasks += 1
             self._append(item)
             return
-        # Bounded, with room. (_plain and not _fast imply a maxsize: an invariant mypy cannot see.)
-        if self._plain and len(self.queue) < self._maxsize:  # type: ignore[operator]
+        if len(self.queue) < self._room:
             self.unfinished_tasks += 1
             self._append(item)
             return
@@ -529,6 +587,9 @@ class Queue(SimpleQueue[T]):
 
 
 JoinableQueue = Queue
+
+#: put and get that call the deque's methods directly (see SimpleQueue.__init_subclass__).
+_DEQUE_METHODS = frozenset({SimpleQueue.put, SimpleQueue.get, Queue.put})
 
 
 class UnboundQueue(Queue[T]):
