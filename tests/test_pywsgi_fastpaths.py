@@ -239,3 +239,31 @@ def test_small_reads_of_a_large_body():
         assert client.read_response().body == b"128"
     assert b"".join(record[0]) == BIG
     assert all(len(piece) == 8192 for piece in record[0])
+
+
+def test_receive_low_water_mark_is_back_to_one_after_a_large_body():
+    # A large body is received with SO_RCVLOWAT raised to what is left of it (Linux), so
+    # the server wakes once or twice per upload; the next request head must wake it again
+    # on its first byte.
+    lowat = getattr(socket, "SO_RCVLOWAT", None)
+    seen = []
+
+    def app(environ, start_response):
+        sock = environ["wsgi.input"].rfile.raw._sock
+        body = environ["wsgi.input"].read()
+        if lowat is not None:
+            seen.append(sock.getsockopt(socket.SOL_SOCKET, lowat))
+        start_response("200 OK", [])
+        return [b"%d" % len(body)]
+
+    with serving(app) as server, client_of(server) as client:
+        client.send(_head(len(BIG)) + BIG[:1000])
+        gevent.sleep(0.01)
+        client.send(BIG[1000:])
+        assert client.read_response().body == b"%d" % len(BIG)
+        client.send(b"GET /next HTTP/1.1\r\nHost: t\r\n")
+        gevent.sleep(0.01)
+        client.send(b"\r\n")
+        assert client.read_response().body == b"0"
+    if lowat is not None:
+        assert seen == [1, 1]

@@ -158,7 +158,11 @@ def _parse_wrk(output: str) -> dict[str, float]:
     match = re.search(r"^Requests/sec:\s*([\d.]+)", output, re.MULTILINE)
     if match is None:
         raise RuntimeError("wrk printed no Requests/sec: " + output.strip()[-300:])
-    metrics = {"req_per_s": float(match.group(1)), "wrk_errors": 0, "wrk_read_errors": 0}
+    total = re.search(r"^\s*(\d+) requests in", output, re.MULTILINE)
+    if total is None:
+        raise RuntimeError("wrk printed no request count: " + output.strip()[-300:])
+    metrics = {"req_per_s": float(match.group(1)), "requests": int(total.group(1)),
+               "wrk_errors": 0, "wrk_read_errors": 0}
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
@@ -233,11 +237,17 @@ def drive_http_load(mode: str, port: int, result: dict) -> None:
         if mode == "idle":
             result.update(_measure_idle(port))
             return
+        cpu_before = time.process_time()
         completed = subprocess.run(
             _wrk_command(mode, port), capture_output=True, text=True, timeout=60
         )
+        cpu = time.process_time() - cpu_before
         if completed.returncode != 0:
             raise RuntimeError("wrk failed: " + (completed.stderr or completed.stdout).strip())
-        result.update(_parse_wrk(completed.stdout))
+        metrics = _parse_wrk(completed.stdout)
+        # The server process's own CPU time per request (this thread only waits on wrk):
+        # what the server costs, whichever side of the loopback is the bottleneck.
+        metrics["server_cpu_us_per_req"] = cpu / metrics["requests"] * 1e6
+        result.update(metrics)
     except BaseException as error:  # reported by the server script, which exits non-zero
         result["error"] = f"{type(error).__name__}: {error}"

@@ -12,6 +12,8 @@ it gets whatever the parser still holds, then the socket.
 from __future__ import annotations
 
 import io
+import socket as _socket_module
+import sys
 from _socket import socket as _c_socket
 from collections.abc import Iterator
 from typing import Any
@@ -29,6 +31,14 @@ _c_send = _c_socket.send
 # request was a visible share of a keep-alive request's cost).
 _WAITABLE_SOCKET = _green_socket if hasattr(_green_socket, "_wait_read") else None
 _CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
+# Large bodies on Linux: SO_RCVLOWAT set to what is still to come makes the kernel report
+# the socket readable once that much is queued (or its window fills), so a 1 MiB upload is
+# a wake-up or two instead of one per segment burst. Linux only: there epoll honours it and
+# the kernel caps the value and grows the receive buffer to fit.
+_SO_RCVLOWAT = getattr(_socket_module, "SO_RCVLOWAT", None) if sys.platform == "linux" else None
+_SOL_SOCKET = _socket_module.SOL_SOCKET
+_LOWAT_MIN = 128 * 1024  # below this the extra system calls cost more than they save
+_LOWAT_MAX = 4 * 1024 * 1024
 
 
 class _InvalidClientInput(OSError):
@@ -52,11 +62,14 @@ class _BodySource(io.RawIOBase):
     received before), then the socket, never more than *limit* bytes in all, so that the
     buffered reader on top never takes a byte past the body (or past what was asked)."""
 
-    def __init__(self, recv_into: Any) -> None:
+    def __init__(self, recv_into: Any, lowat_socket: Any = None) -> None:
         self._recv_into = recv_into
         self.prefix: Any = None
         self.limit = 0
         self.received = 0
+        #: The socket whose SO_RCVLOWAT follows what is left of a large body, else None.
+        self.lowat_socket = lowat_socket
+        self.lowat = 1
 
     def readable(self) -> bool:
         return True
@@ -78,10 +91,19 @@ class _BodySource(io.RawIOBase):
                 buffer[:size] = prefix
                 self.prefix = None
         else:
+            if self.lowat > limit:
+                self.set_lowat(limit)  # never wait for more than the body has left
             size = self._recv_into(buffer)
             self.received += size
         self.limit = limit - size
         return size
+
+    def set_lowat(self, value: int) -> None:
+        try:
+            self.lowat_socket.setsockopt(_SOL_SOCKET, _SO_RCVLOWAT, value)
+        except OSError:  # closed under us: the next recv reports it
+            pass
+        self.lowat = value
 
 
 class _ConnectionReader:
@@ -171,17 +193,27 @@ class _ConnectionReader:
         if reader is None:
             # A buffer of one byte makes every read go straight into the result: the
             # source never gives more than asked, so nothing is left buffered here.
-            reader = self._body_reader = io.BufferedReader(_BodySource(self._recv_into), 1)
+            lowat_socket = self.waitable if _SO_RCVLOWAT is not None else None
+            source = _BodySource(self._recv_into, lowat_socket)
+            reader = self._body_reader = io.BufferedReader(source, 1)
         source = reader.raw
         source.prefix = memoryview(prefix) if prefix else None
         source.limit = size
         source.received = 0
+        # Not under a socket timeout: that bounds each wait, and with a low-water mark one
+        # wait would have to cover the whole body.
+        lowat_socket = source.lowat_socket
+        if (lowat_socket is not None and size - len(prefix) >= _LOWAT_MIN
+                and lowat_socket.timeout is None):
+            source.set_lowat(min(size - len(prefix), _LOWAT_MAX))
         try:
             return reader.read(size)
         finally:
             self.parser.consume_direct_body(source.received)
             source.prefix = None
             source.limit = 0
+            if source.lowat != 1:
+                source.set_lowat(1)
 
     def fill(self) -> bool:
         """One read from the peer into the parser; False (and EOF fed) when it closed."""
