@@ -447,3 +447,17 @@ def test_threads_that_exit_without_destroying_their_hub():
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "leaked 0"
+
+
+def test_exit_with_gc_disabled_prints_nothing():
+    # With the collector off, the main thread's hub is freed during interpreter teardown,
+    # after module globals are cleared; its reaper must not trip over them.
+    code = (
+        "import gc, gevent\n"
+        "pending = [gevent.spawn(lambda: 1) for _ in range(100)]\n"
+        "gc.disable()\n"
+        "everything = gc.get_objects()\n"  # holds the thread-local until module teardown
+    )
+    result = run_script(code)
+    assert result.returncode == 0
+    assert result.stderr == ""

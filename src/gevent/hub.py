@@ -59,10 +59,12 @@ class _HubReaper:
     def __init__(self, hub) -> None:
         self.hub = hub
 
-    def __del__(self) -> None:
+    # is_finalizing bound here: at interpreter exit the module's globals may already be None
+    # when the main thread's thread-local (and this) is freed.
+    def __del__(self, _is_finalizing=sys.is_finalizing) -> None:
         hub = self.hub
         self.hub = None
-        if hub is None or sys.is_finalizing():
+        if hub is None or _is_finalizing():
             return
         try:
             pool = hub._threadpool
