@@ -310,7 +310,7 @@ class Greenlet(RawGreenlet, Generic[T]):
     def start(self) -> None:
         """Schedule the greenlet to run in this loop iteration or the next."""
         if self._start_event is None:
-            entry = [self.switch, ()]
+            entry = [self, None]  # the loop switches into it (see _core/_loop.py)
             self.parent.loop._ready.append(entry)
             self._start_event = entry
             if _spawn_callbacks:

@@ -607,7 +607,7 @@ def sleep(seconds: float = 0, ref: bool = True) -> None:
         )
     loop = hub.loop
     if seconds <= 0:
-        entry = [current.switch, ()]
+        entry = [current, None]  # the loop switches into it (see _core/_loop.py)
         loop._ready.append(entry)
         try:
             _raw_switch(hub)

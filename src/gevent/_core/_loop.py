@@ -1,6 +1,7 @@
 # Theory of operation: the loop, the microkernel every hub runs.
 #
-# Owns: a deque of ready callbacks (entries are two-item lists ``[func, args]``; cancelling one is
+# Owns: a deque of ready callbacks (entries are two-item lists ``[func, args]``, or
+# ``[greenlet, None]`` for "switch into it" with no bound method made; cancelling either is
 # ``entry[0] = None``), the timer heap, one readiness backend with a table of fd -> active io
 # watchers, a wake-up fd for other threads, and the lists of prepare/check/idle/fork watchers.
 #
@@ -357,7 +358,11 @@ class Loop:
             if func is None:
                 continue
             try:
-                func(*entry[1])
+                args = entry[1]
+                if args is None:
+                    func.switch()
+                else:
+                    func(*args)
             except BaseException:
                 context = func._func if type(func) is Callback else func
                 self._handle_error(context, *sys.exc_info())
