@@ -412,3 +412,32 @@ def test_spawn_callbacks_see_every_started_greenlet():
     gevent.joinall([g1, g2, g4], timeout=5)
     assert seen == [g1, g2]
     assert g3 not in seen
+
+
+def test_given_run_beats_a_subclass_run_method():
+    class Worker(Greenlet):
+        def _run(self):
+            return "method"
+
+    def given():
+        return "given"
+
+    with_function = Worker(given)
+    assert "given" in repr(with_function)
+    with_function.start()
+    assert with_function.get(timeout=5) == "given"
+    without = Worker()
+    without.start()
+    assert without.get(timeout=5) == "method"
+    # Once run, the given function is dropped (it could hold on to anything).
+    assert "given" not in repr(with_function)
+
+
+def test_plain_greenlet_keeps_its_state_out_of_the_instance_dict():
+    # Its own state lives in slots: no dict per greenlet unless the user sets an attribute.
+    g = gevent.spawn(lambda: 7)
+    assert g.get(timeout=5) == 7
+    assert g.spawning_greenlet() is gevent.getcurrent()
+    assert vars(g) == {}
+    g.extra = 1
+    assert vars(g) == {"extra": 1}

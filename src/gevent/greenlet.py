@@ -44,6 +44,7 @@ _RUNNING = _StartState("running")
 _CANCELLED = _StartState("cancelled")
 
 _NO_ERROR = (None, None, None)
+_NO_SPAWN_INFO = (None,)
 _tracking = [True]
 _config_checked = [False]
 
@@ -72,21 +73,23 @@ class _Frame:
         self.f_globals = {"__name__": code.co_filename}
 
 
-def _extract_stack(limit: int):
+def _spawn_info(tree_locals, limit: int) -> tuple:
+    """``(tree locals, code, lasti, code, lasti, ...)``: one flat tuple per spawn. Nothing
+    in it is tracked by the garbage collector (while the tree locals are empty), so the
+    collector stops walking it after its first pass."""
     # f_lasti, not f_lineno: computing a line number walks the line table, which made this
     # the most expensive part of spawn. Lines are computed only when someone asks.
     frame: Any = _sys_getframe(2)
     while frame is not None and frame.f_code.co_filename == _THIS_FILE:
         frame = frame.f_back  # Greenlet.spawn and subclasses' __init__ in this module
-    # One flat list [code, lasti, code, lasti, ...]: a single allocation per spawn.
-    codes: list = []
-    append = codes.append
+    info: list = [tree_locals]
+    append = info.append
     while frame is not None and limit:
         append(frame.f_code)
         append(frame.f_lasti)
         frame = frame.f_back
         limit -= 1
-    return codes
+    return tuple(info)
 
 
 def _line_of(code, lasti: int) -> int:
@@ -177,14 +180,28 @@ class Greenlet(RawGreenlet, Generic[T]):
 
     __class_getitem__: Any = classmethod(GenericAlias)
 
-    # Class-level defaults: an instance stores these only when they change (cheaper spawn).
-    value: Any = None
-    _exc_info: tuple | None = None
-    _start_event: Any = None
-    _notifier: Any = None
-    # The links list is created on first link: most greenlets never get one, and an empty
-    # container per greenlet was a third of its memory.
-    _links: Any = ()
+    # Slots, not the instance dict: greenlet instances can still take any attribute (the
+    # dict is made on the first one; celery sets its own), but a plain spawn makes no dict,
+    # one allocation and one object for the garbage collector to walk fewer per greenlet.
+    # _run holds the function given to __init__; a subclass's _run method stays visible
+    # because a subclass's attribute comes first in the lookup (then a given function goes
+    # to the instance dict).
+    __slots__ = (
+        "_run", "args", "kwargs", "value", "_exc_info", "_start_event", "_notifier",
+        "_links", "spawning_greenlet", "_spawn_info", "_name",
+    )  # fmt: skip
+    value: Any
+    _exc_info: tuple | None
+    _start_event: Any
+    _notifier: Any
+    # The links list is made on first link: most greenlets never get one.
+    _links: Any
+    #: A weak reference to the greenlet that created this one (None when
+    #: ``config.track_greenlet_tree`` is off).
+    spawning_greenlet: Any
+    # (spawn-tree locals, code, lasti, code, ...) when config.track_greenlet_tree is on,
+    # else _NO_SPAWN_INFO.
+    _spawn_info: tuple
 
     def __init__(self, run: Callable[..., T] | None = None, *args: Any, **kwargs: Any) -> None:
         hub = _threadlocal.hub
@@ -197,20 +214,25 @@ class Greenlet(RawGreenlet, Generic[T]):
             raise TypeError("The run argument or self._run must be callable")
         self.args = args
         self.kwargs = kwargs
+        self.value = None
+        self._exc_info = None
+        self._start_event = None
+        self._notifier = None
+        self._links = ()
         if _tracking[0] and (_config_checked[0] or _track_tree()):
             spawner = getcurrent()
-            self.spawning_greenlet: Any = wref(spawner)
             try:
-                self.spawn_tree_locals = spawner.spawn_tree_locals
+                tree_locals = spawner.spawn_tree_locals
             except AttributeError:
-                self.spawn_tree_locals = {}
+                tree_locals = {}
                 if spawner.parent is None:
-                    spawner.spawn_tree_locals = self.spawn_tree_locals
-            self._spawning_stack_frames = _extract_stack(self.spawning_stack_limit)
+                    spawner.spawn_tree_locals = tree_locals
+            # The spawner's one weak reference (CPython hands out the same one again).
+            self.spawning_greenlet = wref(spawner)
+            self._spawn_info = _spawn_info(tree_locals, self.spawning_stack_limit)
         else:
             self.spawning_greenlet = None
-            self.spawn_tree_locals = None
-            self._spawning_stack_frames = None
+            self._spawn_info = _NO_SPAWN_INFO
 
     # -- identity ----------------------------------------------------------------------------
 
@@ -222,22 +244,26 @@ class Greenlet(RawGreenlet, Generic[T]):
     @property
     def name(self) -> str:
         try:
-            return self.__dict__["_name"]
-        except KeyError:
+            return self._name
+        except AttributeError:
             return f"{type(self).__name__}-{self.minimal_ident}"
 
     @name.setter
     def name(self, value: str) -> None:
-        self.__dict__["_name"] = value
+        self._name = value
+
+    @property
+    def spawn_tree_locals(self) -> dict | None:
+        """The dict shared by every greenlet spawned from the same root (None when
+        ``config.track_greenlet_tree`` is off)."""
+        return self._spawn_info[0]
 
     @property
     def spawning_stack(self):
         """Where this greenlet was spawned, as a chain of frame-like objects (newest first)."""
-        frames = self._spawning_stack_frames
-        if not frames:
-            return None
+        frames = self._spawn_info
         back = None
-        for index in range(len(frames) - 2, -1, -2):
+        for index in range(len(frames) - 2, 0, -2):
             code = frames[index]
             back = _Frame(code, _line_of(code, frames[index + 1]), back)
         return back
@@ -247,7 +273,7 @@ class Greenlet(RawGreenlet, Generic[T]):
         return self.parent.loop
 
     def _formatinfo(self) -> str:
-        func = self.__dict__.get("_run")
+        func = _given_run(self)
         if func is None:
             return ""
         name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None)
@@ -375,7 +401,10 @@ class Greenlet(RawGreenlet, Generic[T]):
                 return
             self._report_result(result)
         finally:
-            self.__dict__.pop("_run", None)
+            try:
+                del self._run  # the function given to __init__ (never a subclass's method)
+            except AttributeError:
+                pass
             self.args = ()
             if self.kwargs:
                 self.kwargs = {}
@@ -598,6 +627,19 @@ class Greenlet(RawGreenlet, Generic[T]):
 
 
 _spawn_callbacks: set = set()
+_RUN_SLOT = Greenlet.__dict__["_run"]
+
+
+def _given_run(glet: Greenlet):
+    """The function given to ``Greenlet(run)``, if any (not a subclass's ``_run`` method)."""
+    try:
+        return _RUN_SLOT.__get__(glet, Greenlet)
+    except AttributeError:
+        pass
+    try:
+        return vars(glet).get("_run")  # a subclass with a _run method that was given one
+    except TypeError:
+        return None
 
 
 def _call_spawn_callbacks(glet: Greenlet) -> None:
