@@ -73,25 +73,6 @@ class _Frame:
         self.f_globals = {"__name__": code.co_filename}
 
 
-def _spawn_info(tree_locals, limit: int) -> tuple:
-    """``(tree locals, code, lasti, code, lasti, ...)``: one flat tuple per spawn. Nothing
-    in it is tracked by the garbage collector (while the tree locals are empty), so the
-    collector stops walking it after its first pass."""
-    # f_lasti, not f_lineno: computing a line number walks the line table, which made this
-    # the most expensive part of spawn. Lines are computed only when someone asks.
-    frame: Any = _sys_getframe(2)
-    while frame is not None and frame.f_code.co_filename == _THIS_FILE:
-        frame = frame.f_back  # Greenlet.spawn and subclasses' __init__ in this module
-    info: list = [tree_locals]
-    append = info.append
-    while frame is not None and limit:
-        append(frame.f_code)
-        append(frame.f_lasti)
-        frame = frame.f_back
-        limit -= 1
-    return tuple(info)
-
-
 def _line_of(code, lasti: int) -> int:
     for start, end, line in code.co_lines():
         if start <= lasti < end and line is not None:
@@ -207,7 +188,9 @@ class Greenlet(RawGreenlet, Generic[T]):
         hub = _threadlocal.hub
         if hub is None:
             hub = get_hub()
-        RawGreenlet.__init__(self, None, hub)
+        # What greenlet.__init__(self, None, hub) does, in a third of the time. (mypy takes
+        # the base class's parent property for an attribute missing from __slots__.)
+        self.parent = hub  # type: ignore[misc]
         if run is not None:
             self._run = run
         elif not callable(getattr(self, "_run", None)):
@@ -229,7 +212,22 @@ class Greenlet(RawGreenlet, Generic[T]):
                     spawner.spawn_tree_locals = tree_locals
             # The spawner's one weak reference (CPython hands out the same one again).
             self.spawning_greenlet = wref(spawner)
-            self._spawn_info = _spawn_info(tree_locals, self.spawning_stack_limit)
+            # (tree locals, code, lasti, code, lasti, ...): one flat tuple that the collector
+            # untracks after its first pass (nothing in it is tracked while the tree locals
+            # are empty). f_lasti, not f_lineno: a line number walks the line table; lines
+            # are computed only when someone asks (spawning_stack).
+            frame: Any = _sys_getframe(1)
+            while frame is not None and frame.f_code.co_filename == _THIS_FILE:
+                frame = frame.f_back  # Greenlet.spawn, subclasses' __init__ in this module
+            info: list = [tree_locals]
+            append = info.append
+            for _ in range(self.spawning_stack_limit):
+                if frame is None:
+                    break
+                append(frame.f_code)
+                append(frame.f_lasti)
+                frame = frame.f_back
+            self._spawn_info = tuple(info)
         else:
             self.spawning_greenlet = None
             self._spawn_info = _NO_SPAWN_INFO
