@@ -223,14 +223,17 @@ class ThreadPool(GroupMappingMixin):
         else:
             done = None
         thread_result = ThreadResult(result, hub, done)
-        self.task_queue.put((func, args, kwargs, thread_result))
         with self._lock:
             if self._free > 0:
-                self._free -= 1
-                return result
-            start = self._size < self._maxsize
+                self._free -= 1  # an idle thread will take it
+                start = False
+            else:
+                start = self._size < self._maxsize
         if start:
             self._add_thread()
+        # Queued last: the woken worker needs the GIL, which this thread keeps until it
+        # next blocks; the less it does after the put, the less the worker waits for it.
+        self.task_queue.put((func, args, kwargs, thread_result))
         return result
 
     def _task_done(self) -> None:
@@ -274,15 +277,21 @@ class ThreadPool(GroupMappingMixin):
                 func, args, kwargs, thread_result = task
                 del task
                 value = None
+                failed = None
                 try:
                     value = func(*args, **kwargs)
                 except BaseException:
-                    thread_result.handle_error((self, func), sys.exc_info())
-                else:
-                    thread_result.set(value)
-                del func, args, kwargs, thread_result, value
+                    failed = sys.exc_info()
+                # Free again before the result goes out: once it is delivered the hub's
+                # thread wakes and wants the GIL, which this thread then gives up at once
+                # (blocking in queue.get) instead of after more bookkeeping.
                 with lock:
                     self._free += 1
+                if failed is None:
+                    thread_result.set(value)
+                else:
+                    thread_result.handle_error((self, func), failed)
+                del func, args, kwargs, thread_result, value, failed
         finally:
             with lock:
                 self._size -= 1
