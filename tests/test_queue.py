@@ -282,3 +282,131 @@ def test_subclass_storage_hooks_are_used():
     plain = Plain()
     plain.put(1)
     assert plain.get() == 1 and Plain.put is SimpleQueue.put
+
+
+def test_bounded_queue_never_holds_more_than_maxsize():
+    # Puts on the fast path spend credits handed out for the room there was; every way
+    # room shrinks behind them (putters' items moved in, an item pushed back by a killed
+    # getter, maxsize lowered and raised) must leave the queue within maxsize.
+    import random
+
+    rng = random.Random(7)
+    queue = Queue(5)
+    seen = []
+    violations = []
+
+    def check():
+        if queue.qsize() > queue.maxsize:
+            violations.append(queue.qsize())
+
+    def producer(base):
+        for n in range(200):
+            queue.put((base, n))
+            check()
+            if rng.random() < 0.2:
+                gevent.sleep(0)
+
+    def consumer():
+        for _ in range(400):
+            seen.append(queue.get(timeout=5))
+            check()
+            if rng.random() < 0.3:
+                gevent.sleep(0)
+
+    workers = [gevent.spawn(producer, 0), gevent.spawn(producer, 1), gevent.spawn(consumer)]
+    gevent.sleep(0)
+    queue.maxsize = 2
+    gevent.sleep(0)
+    queue.maxsize = 8
+    gevent.joinall(workers, timeout=10, raise_error=True)
+    assert not violations
+    for base in (0, 1):
+        assert [n for b, n in seen if b == base] == list(range(200))  # each in order
+    assert queue.unfinished_tasks == 400
+
+
+def test_raising_maxsize_with_putters_waiting_counts_their_items():
+    queue = Queue(1)
+    queue.put("a")
+    putters = [gevent.spawn(queue.put, item) for item in "bcd"]
+    gevent.sleep(0)
+    assert len(queue.putters) == 3
+    queue.maxsize = 3  # b and c go in; d still waits
+    assert queue.qsize() == 3 and len(queue.putters) == 1
+    with pytest.raises(Full):
+        queue.put_nowait("e")  # no credit for room that is not there
+    assert [queue.get(timeout=1) for _ in range(4)] == ["a", "b", "c", "d"]
+    gevent.joinall(putters, timeout=5)
+    assert all(p.successful() for p in putters)
+
+
+def test_getter_killed_after_handover_keeps_the_queue_within_bounds():
+    queue = Queue(1)
+    getter = gevent.spawn(queue.get)
+    gevent.sleep(0)  # waiting
+    # The hub raises in the getter before it runs with the item handed to it below.
+    gevent.get_hub().loop.run_callback(getter.throw)
+    queue.put("x")
+    gevent.sleep(0)  # the getter leaves: "x" goes back to the front
+    assert getter.dead and not queue.getters
+    assert queue.qsize() == 1 and queue.full()
+    with pytest.raises(Full):
+        queue.put_nowait("y")
+    assert queue.get_nowait() == "x"
+    queue.put_nowait("y")
+    assert queue.get_nowait() == "y"
+
+
+def test_unfinished_tasks_is_exact_on_every_path():
+    queue = Queue()
+    for n in range(300):  # past one batch of put credits
+        queue.put(n)
+    assert queue.unfinished_tasks == 300
+    for _ in range(300):
+        queue.get()
+        queue.task_done()
+    assert queue.unfinished_tasks == 0 and queue.join(timeout=0)
+    with pytest.raises(ValueError):
+        queue.task_done()
+    queue.put("again")
+    assert not queue.join(timeout=0.01)
+    queue.unfinished_tasks = 0  # settable, as the attribute it is in gevent
+    assert queue.unfinished_tasks == 0 and queue.qsize() == 1
+    bounded = Queue(2, items=[1])
+    assert bounded.unfinished_tasks == 1
+    bounded.put(2)
+    with pytest.raises(Full):
+        bounded.put_nowait(3)
+    assert bounded.unfinished_tasks == 2  # the refused put left no task behind
+
+
+def test_putter_that_gives_up_leaves_gets_working():
+    queue = Queue(1)
+    queue.put(1)
+    with pytest.raises(Full):
+        queue.put(2, timeout=0.01)
+    assert not queue.putters
+    assert queue.get_nowait() == 1
+    with pytest.raises(Empty):
+        queue.get_nowait()
+    queue.put(0)
+    putter = gevent.spawn(queue.put, 3)
+    gevent.sleep(0)
+    putter.kill()
+    assert queue.get_nowait() == 0
+    assert queue.empty() and not queue.putters
+    queue.put(4)
+    assert queue.get(timeout=1) == 4
+
+
+def test_shutdown_with_putters_waiting_then_drain():
+    queue = Queue(1)
+    queue.put("kept")
+    putter = gevent.spawn(queue.put, "refused")
+    gevent.sleep(0)
+    queue.shutdown()
+    putter.join(timeout=5)
+    assert isinstance(putter.exception, ShutDown)
+    assert queue.get(timeout=1) == "kept"
+    with pytest.raises(ShutDown):
+        queue.get(timeout=1)

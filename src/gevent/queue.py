@@ -64,11 +64,18 @@ __extensions__ = ["JoinableQueue", "Channel", "ShutDown"]
 
 T = TypeVar("T")
 
+#: Stands in for the queue in SimpleQueue._out while putters wait; never holds anything.
+_NOTHING: deque = deque()
+
 #: The wake value that tells a blocked getter or putter the queue was shut down.
 _SHUT_DOWN = _Marker("shut down")
 _EMPTY = _Marker("empty")
 _PUT_DONE = _Marker("put done")
 
+
+#: How many puts may append without a further check (see SimpleQueue._update_fast). Kept
+#: within CPython's cache of small ints, so counting them down allocates nothing.
+_CREDITS = 256
 
 #: The methods through which a subclass changes how items are stored.
 _STORAGE_HOOKS = ("_create_queue", "_init", "_bind", "_put", "_get")
@@ -107,7 +114,7 @@ class SimpleQueue(Generic[T]):
         __class_getitem__ = classmethod(GenericAlias)
 
     _joinable = False
-    # Set only on joinable queues (Queue and its subclasses); the shared slow paths test
+    # Used only by joinable queues (Queue and its subclasses); the shared slow paths test
     # _joinable before touching them.
     unfinished_tasks: int
     _cond: Event
@@ -134,14 +141,15 @@ class SimpleQueue(Generic[T]):
         self.putters: deque = deque()
         self.hub = None
         self.is_shutdown = False
-        #: True while ``put`` needs no more than an append: unbounded, no getter waiting,
-        #: not shut down. Kept current by the slow paths.
-        self._fast = maxsize is None
-        #: While no getter waits and the queue is not shut down: the maxsize of a bounded
-        #: queue (put may append while fewer items are in it); otherwise 0.
-        self._room = maxsize or 0
+        #: How many more puts may simply append (see _update_fast): 0 while a getter waits
+        #: or after shutdown, else at most the room a bounded queue had when it was set.
+        self._credit = 0
+        #: Joinable queues: the unfinished tasks plus _credit (a put on the fast path spends
+        #: a credit, so it is counted when credits are handed out, not one by one).
+        self._tasks = 0
         self._init(maxsize, items)
         self._bind()
+        self._update_fast()
 
     # -- storage (subclasses replace these) -----------------------------------------------
 
@@ -161,6 +169,9 @@ class SimpleQueue(Generic[T]):
             self._append = queue.append
         if cls._get is SimpleQueue._get:
             self._pop = queue.popleft
+        #: What get pops from without a further test: the queue itself, or while putters
+        #: wait, an empty deque, so that get falls to its slow path and serves them.
+        self._out = queue
         self._respect_overrides()
 
     def _respect_overrides(self) -> None:
@@ -172,10 +183,23 @@ class SimpleQueue(Generic[T]):
             self._pop = self._get
 
     def _update_fast(self) -> None:
-        plain = not self.getters and not self.is_shutdown
-        maxsize = self._maxsize
-        self._fast = plain and maxsize is None
-        self._room = maxsize if plain and maxsize is not None else 0
+        """Hand out put credits for the current state (called after every state change)."""
+        if self.getters or self.is_shutdown:
+            credit = 0
+        else:
+            maxsize = self._maxsize
+            if maxsize is None:
+                credit = _CREDITS
+            else:
+                credit = min(_CREDITS, max(0, maxsize - len(self.queue)))
+        # Room only grows behind our back (gets), so a bounded queue's credit never lets a
+        # put overfill it; once spent, the slow path looks again.
+        self._tasks += credit - self._credit
+        self._credit = credit
+
+    def _revoke_credit(self) -> None:
+        self._tasks -= self._credit
+        self._credit = 0
 
     def _put(self, item) -> None:
         self._append(item)
@@ -247,9 +271,10 @@ class SimpleQueue(Generic[T]):
         if value is not None and value <= 0:
             value = None
         self._maxsize = value
-        self._update_fast()
         if self.putters:
-            self._take_from_putters()
+            self._take_from_putters()  # ends with _update_fast
+        else:
+            self._update_fast()
 
     # -- putting --------------------------------------------------------------------------
 
@@ -259,22 +284,22 @@ class SimpleQueue(Generic[T]):
         With *block* false, or once *timeout* seconds pass, raises :class:`Full` instead of
         waiting. Raises :class:`ShutDown` after ``shutdown()``.
         """
-        # The deque's own method, not self._append: CPython specialises this call and not
-        # the one through an instance attribute. Subclasses with other storage get
-        # _put_generic instead (__init_subclass__).
-        if self._fast:
-            self.queue.append(item)
-            return
-        if len(self.queue) < self._room:  # bounded, with room
+        # One test for every kind of queue: a credit means nobody waits to get, the queue
+        # is not shut down and (bounded) has room; a joinable queue counted the task when
+        # it handed the credit out. The deque's own method, not self._append: CPython
+        # specialises this call and not one through an instance attribute; subclasses
+        # with other storage get _put_generic instead (__init_subclass__).
+        credit = self._credit
+        if credit:
+            self._credit = credit - 1
             self.queue.append(item)
             return
         self._put_slow(item, block, timeout)
 
     def _put_generic(self, item: T, block: bool = True, timeout: float | None = None) -> None:
-        if self._fast:
-            self._append(item)
-            return
-        if len(self.queue) < self._room:
+        credit = self._credit
+        if credit:
+            self._credit = credit - 1
             self._append(item)
             return
         self._put_slow(item, block, timeout)
@@ -282,14 +307,14 @@ class SimpleQueue(Generic[T]):
     def _put_slow(self, item, block: bool, timeout: float | None) -> None:
         if self.is_shutdown:
             raise ShutDown
-        if self._joinable:
-            self.unfinished_tasks += 1
+        self._tasks += 1
         getters = self.getters
         if getters and self._hand_to_getter(item):
             return
         maxsize = self._maxsize
         if maxsize is None or len(self.queue) < maxsize:
             self._append(item)
+            self._update_fast()  # the next puts take the fast path again
             return
         if not block:
             self._undo_task()
@@ -301,10 +326,9 @@ class SimpleQueue(Generic[T]):
         self.put(item, False)
 
     def _undo_task(self) -> None:
-        if self._joinable:
-            self.unfinished_tasks -= 1
-            if not self.unfinished_tasks:
-                self._cond.set()
+        self._tasks -= 1
+        if self._joinable and self._tasks == self._credit:
+            self._cond.set()
 
     def _hand_to_getter(self, item) -> bool:
         """Give *item* to the first waiting getter (peekers ahead of it see it too)."""
@@ -335,6 +359,7 @@ class SimpleQueue(Generic[T]):
         rec = [switch, hub, None, item]
         putters = self.putters
         putters.append(rec)
+        self._out = _NOTHING  # get goes to its slow path, which serves putters
         if self.putters and not self.full():  # room made by another thread meanwhile
             self._take_from_putters()
         try:
@@ -342,15 +367,21 @@ class SimpleQueue(Generic[T]):
         except BaseException:
             queued, _ = _leave(putters, rec)
             if queued:
-                self._undo_task()
+                self._putter_left()
             raise
         if result is _TIMED_OUT:
             queued, result = _leave(putters, rec)
             if queued:
-                self._undo_task()
+                self._putter_left()
                 raise Full
         if result is _SHUT_DOWN:
             raise ShutDown
+
+    def _putter_left(self) -> None:
+        """A waiting putter gave up (timeout, kill) before its item went in."""
+        self._undo_task()
+        if not self.putters:
+            self._out = self.queue
 
     def _take_from_putters(self) -> None:
         """Move the items of waiting putters into the queue while there is room."""
@@ -368,6 +399,9 @@ class SimpleQueue(Generic[T]):
             if not (self.getters and self._hand_to_getter(item)):
                 self._append(item)
             _queue_wake(rec, _PUT_DONE, current_hub)
+        if not putters:
+            self._out = self.queue
+        self._update_fast()  # the room left, if any, after the putters' items
 
     # -- getting --------------------------------------------------------------------------
 
@@ -377,13 +411,23 @@ class SimpleQueue(Generic[T]):
         With *block* false, or once *timeout* seconds pass, raises :class:`Empty` instead of
         waiting. After ``shutdown()`` raises :class:`ShutDown` once the queue is empty.
         """
+        # As in put, the deque's own method; and no test of the putters here: while any
+        # wait, _out is an empty deque and this raises (see _wait_put).
         try:
-            item = self.queue.popleft()  # as in put: the specialised call
+            return self._out.popleft()
         except IndexError:
-            return self._get_empty(block, timeout)
+            return self._get_slow(block, timeout)
+
+    def _get_slow(self, block: bool, timeout: float | None):
         if self.putters:
-            self._take_from_putters()
-        return item
+            try:
+                item = self._pop()
+            except IndexError:
+                pass
+            else:
+                self._take_from_putters()
+                return item
+        return self._get_empty(block, timeout)
 
     def _get_generic(self, block: bool = True, timeout: float | None = None) -> T:
         try:
@@ -426,8 +470,7 @@ class SimpleQueue(Generic[T]):
         hub, switch = _current_hub_and_switch()
         rec = [switch, hub, kind]
         getters = self.getters
-        self._fast = False
-        self._room = 0
+        self._revoke_credit()
         getters.append(rec)
         if self.queue:  # put by another thread between the check and the append
             self._feed_getters()
@@ -459,6 +502,8 @@ class SimpleQueue(Generic[T]):
                 break
         if self.putters:
             self._take_from_putters()
+        else:
+            self._update_fast()  # an item pushed back took room a credit may count on
 
     # -- iteration ------------------------------------------------------------------------
 
@@ -482,14 +527,13 @@ class SimpleQueue(Generic[T]):
         on a joinable queue, marks each of them done). Blocked callers are woken to raise.
         """
         self.is_shutdown = True
-        self._fast = False
-        self._room = 0
+        self._revoke_credit()
         if immediate:
             while self.queue:
                 self._pop()
-                if self._joinable and self.unfinished_tasks > 0:
-                    self.unfinished_tasks -= 1
-            if self._joinable and not self.unfinished_tasks:
+                if self._tasks > 0:
+                    self._tasks -= 1
+            if self._joinable and not self._tasks:
                 self._cond.set()
         current_hub = _threadlocal.hub
         for waiters in (self.getters, self.putters):
@@ -498,10 +542,11 @@ class SimpleQueue(Generic[T]):
                     rec = waiters.popleft()
                 except IndexError:
                     break
-                if waiters is self.putters and self._joinable:
-                    self.unfinished_tasks -= 1
+                if waiters is self.putters:
+                    self._tasks -= 1
                 _queue_wake(rec, _SHUT_DOWN, current_hub)
-        if self._joinable and not self.unfinished_tasks:
+        self._out = self.queue
+        if self._joinable and not self._tasks:
             self._cond.set()
 
 
@@ -528,32 +573,14 @@ class Queue(SimpleQueue[T]):
     def copy(self) -> Self:
         return type(self)(self._maxsize, self.queue, self.unfinished_tasks)
 
-    def put(self, item: T, block: bool = True, timeout: float | None = None) -> None:
-        """Put *item* in the queue (one more unfinished task). A switch point while full.
+    @property  # type: ignore[override]
+    def unfinished_tasks(self) -> int:
+        """Items put and not yet marked done with ``task_done()``."""
+        return self._tasks - self._credit
 
-        With *block* false, or once *timeout* seconds pass, raises :class:`Full` instead of
-        waiting. Raises :class:`ShutDown` after ``shutdown()``.
-        """
-        if self._fast:
-            self.unfinished_tasks += 1
-            self.queue.append(item)
-            return
-        if len(self.queue) < self._room:  # bounded, with room
-            self.unfinished_tasks += 1
-            self.queue.append(item)
-            return
-        self._put_slow(item, block, timeout)
-
-    def _put_generic(self, item: T, block: bool = True, timeout: float | None = None) -> None:
-        if self._fast:
-            self.unfinished_tasks += 1
-            self._append(item)
-            return
-        if len(self.queue) < self._room:
-            self.unfinished_tasks += 1
-            self._append(item)
-            return
-        self._put_slow(item, block, timeout)
+    @unfinished_tasks.setter
+    def unfinished_tasks(self, value: int) -> None:
+        self._tasks = value + self._credit
 
     def _format(self) -> str:
         result = SimpleQueue._format(self)
@@ -566,10 +593,12 @@ class Queue(SimpleQueue[T]):
 
         Raises ValueError if called more often than items were put.
         """
-        if self.unfinished_tasks <= 0:
+        tasks = self._tasks
+        credit = self._credit
+        if tasks <= credit:
             raise ValueError("task_done() called too many times")
-        self.unfinished_tasks -= 1
-        if self.unfinished_tasks == 0:
+        self._tasks = tasks = tasks - 1
+        if tasks == credit:
             self._cond.set()
 
     def join(self, timeout: float | None = None) -> bool:
@@ -589,7 +618,7 @@ class Queue(SimpleQueue[T]):
 JoinableQueue = Queue
 
 #: put and get that call the deque's methods directly (see SimpleQueue.__init_subclass__).
-_DEQUE_METHODS = frozenset({SimpleQueue.put, SimpleQueue.get, Queue.put})
+_DEQUE_METHODS = frozenset({SimpleQueue.put, SimpleQueue.get})
 
 
 class UnboundQueue(Queue[T]):
