@@ -17,6 +17,13 @@ def _head(length, extra=b""):
     return (b"POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n" % length) + extra + b"\r\n"
 
 
+def _upload_in_two(client, body, first):
+    """Send a POST of *body*: the head with its first *first* bytes, a pause, the rest."""
+    client.send(_head(len(body)) + body[:first])
+    gevent.sleep(0.01)
+    client.send(body[first:])
+
+
 def recording_app(record, reads=None):
     """Reads the body as *reads* says (None: one read()), records the pieces, answers
     with their lengths."""
@@ -233,9 +240,7 @@ def test_small_reads_of_a_large_body():
         return [b"%d" % len(pieces)]
 
     with serving(app) as server, client_of(server) as client:
-        client.send(_head(len(BIG)) + BIG[:3000])
-        gevent.sleep(0.01)
-        client.send(BIG[3000:])
+        _upload_in_two(client, BIG, 3000)
         assert client.read_response().body == b"128"
     assert b"".join(record[0]) == BIG
     assert all(len(piece) == 8192 for piece in record[0])
@@ -257,9 +262,7 @@ def test_receive_low_water_mark_is_back_to_one_after_a_large_body():
         return [b"%d" % len(body)]
 
     with serving(app) as server, client_of(server) as client:
-        client.send(_head(len(BIG)) + BIG[:1000])
-        gevent.sleep(0.01)
-        client.send(BIG[1000:])
+        _upload_in_two(client, BIG, 1000)
         assert client.read_response().body == b"%d" % len(BIG)
         client.send(b"GET /next HTTP/1.1\r\nHost: t\r\n")
         gevent.sleep(0.01)
