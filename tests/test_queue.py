@@ -410,3 +410,88 @@ def test_shutdown_with_putters_waiting_then_drain():
     assert queue.get(timeout=1) == "kept"
     with pytest.raises(ShutDown):
         queue.get(timeout=1)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_operations_lose_nothing(seed):
+    # Several greenlets put, get, peek, time out, get killed, while maxsize changes: every
+    # item put successfully comes out exactly once, the queue never exceeds maxsize, and
+    # unfinished_tasks matches the successful puts minus task_done calls.
+    import random
+
+    rng = random.Random(seed)
+    queue = Queue(rng.choice([None, 1, 3, 10]))
+    put_ok, got = [], []
+    violations = []
+    done_calls = [0]
+    # Lowering maxsize leaves the items already in: the allowed size then only goes down
+    # as they drain, to the new maxsize.
+    allowed = [queue.maxsize]
+
+    def check():
+        size, maxsize = queue.qsize(), queue.maxsize
+        if maxsize is None:
+            allowed[0] = None
+            return
+        limit = maxsize if allowed[0] is None else max(maxsize, allowed[0])
+        if size > limit:
+            violations.append((size, limit))
+        allowed[0] = max(maxsize, min(limit, size))
+
+    def producer(base):
+        for n in range(60):
+            item = (base, n)
+            try:
+                if rng.random() < 0.3:
+                    queue.put(item, timeout=rng.choice([0, 0.001, 0.01]))
+                else:
+                    queue.put(item)
+            except Full:
+                continue
+            put_ok.append(item)
+            check()
+            if rng.random() < 0.3:
+                gevent.sleep(0)
+
+    def consumer():
+        while True:
+            try:
+                item = queue.get(timeout=0.2)
+            except Empty:
+                return
+            got.append(item)
+            queue.task_done()
+            done_calls[0] += 1
+            check()
+            if rng.random() < 0.2:
+                gevent.sleep(0)
+
+    producers = [gevent.spawn(producer, b) for b in range(3)]
+    consumers = [gevent.spawn(consumer) for _ in range(2)]
+    victims = [gevent.spawn(queue.get) for _ in range(2)]  # killed at random moments
+    all_victims = list(victims)
+    for _ in range(20):
+        gevent.sleep(0)
+        if rng.random() < 0.3:
+            queue.maxsize = rng.choice([None, 1, 2, 5])
+            allowed[0] = None if queue.maxsize is None else max(queue.maxsize, queue.qsize())
+        if victims and rng.random() < 0.3:
+            victims.pop().kill()
+    for victim in victims:
+        victim.kill()
+    gevent.joinall(producers, timeout=10, raise_error=True)
+    gevent.joinall(consumers, timeout=10, raise_error=True)
+    # A victim handed an item before its kill landed returns it: that item was got.
+    leftover = [v.value for v in all_victims if v.successful() and v.value is not None
+                and not isinstance(v.value, BaseException)]
+    for _ in leftover:
+        queue.task_done()
+        done_calls[0] += 1
+    while not queue.empty():
+        leftover.append(queue.get_nowait())
+        queue.task_done()
+        done_calls[0] += 1
+    assert not violations
+    assert sorted(got + leftover) == sorted(put_ok)  # nothing lost, nothing twice
+    assert queue.unfinished_tasks == len(put_ok) - done_calls[0] == 0
+    assert queue.join(timeout=0)

@@ -419,13 +419,16 @@ class SimpleQueue(Generic[T]):
             return self._get_slow(block, timeout)
 
     def _get_slow(self, block: bool, timeout: float | None):
-        if self.putters:
+        if self._out is not self.queue:  # putters were waiting
             try:
                 item = self._pop()
             except IndexError:
                 pass
             else:
-                self._take_from_putters()
+                if self.putters:
+                    self._take_from_putters()  # puts _out back once none is left
+                else:
+                    self._out = self.queue
                 return item
         return self._get_empty(block, timeout)
 
