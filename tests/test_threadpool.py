@@ -10,6 +10,7 @@ import time
 import pytest
 
 import gevent
+from gevent.event import AsyncResult
 from gevent.threadpool import ThreadPool, ThreadPoolExecutor, ThreadResult
 
 
@@ -174,3 +175,44 @@ def test_workers_started_with_original_start_new_thread():
     import gevent.threadpool as module
 
     assert module._start_new_thread is _thread.start_new_thread or "gevent.monkey" in sys.modules
+
+
+def test_apply_left_early_drops_its_result_and_the_pool_goes_on(pool):
+    # apply() from a greenlet waits without an AsyncResult: the result's hub callback
+    # switches straight back. A caller that leaves first (timeout, kill) must not be
+    # switched into later, and the pool must keep working.
+    release = _thread.allocate_lock()
+    release.acquire()
+
+    def blocked():
+        release.acquire(timeout=10)
+        release.release()
+        return "late"
+
+    with pytest.raises(gevent.Timeout):
+        with gevent.Timeout(0.05):
+            pool.apply(blocked)
+    waiter = gevent.spawn(pool.apply, blocked)
+    gevent.sleep(0.01)
+    waiter.kill()
+    assert waiter.dead and isinstance(waiter.value, gevent.GreenletExit)
+    # Now wait for something else while both late results arrive: a stray switch into
+    # this greenlet would end this wait early, with a value that is not the one set.
+    answer = AsyncResult()
+    pool.spawn(release.release).rawlink(lambda _: gevent.spawn_later(0.1, answer.set, 42))
+    assert answer.get(timeout=5) == 42
+    pool.join(timeout=5)
+    assert pool.apply(pow, (3, 3)) == 27
+
+
+def test_apply_error_keeps_its_traceback(pool):
+    def fails():
+        raise KeyError("inside the worker")
+
+    with pytest.raises(KeyError) as info:
+        pool.apply(fails)
+    assert any(entry.name == "fails" for entry in info.traceback)
+    # Many greenlets applying at once each get their own result.
+    results = [gevent.spawn(pool.apply, pow, (n, 2)) for n in range(20)]
+    gevent.joinall(results, timeout=10, raise_error=True)
+    assert [g.value for g in results] == [n * n for n in range(20)]

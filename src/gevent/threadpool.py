@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from greenlet import getcurrent
 
 from .event import AsyncResult
+from .exceptions import InvalidSwitchError
 from .hub import _get_hub_noargs as get_hub
 from .hub import _threadlocal
 from .pool import GroupMappingMixin
@@ -348,7 +349,44 @@ class ThreadPool(GroupMappingMixin):
         exception). A switch point."""
         if self._apply_immediately():
             return func(*(args or ()), **(kwds or {}))
+        current = getcurrent()
+        hub = self.hub
+        if _threadlocal.hub is hub and current is not hub and os.getpid() == self.pid:
+            return self._apply_waiting(current, func, args or (), kwds or {})
         return self.spawn(func, *(args or ()), **(kwds or {})).get()
+
+    def _apply_waiting(self, current, func, args: tuple, kwargs: dict):
+        """apply() from a greenlet of the hub's thread: spawn() and get() without the
+        AsyncResult between them; the result's hub callback switches straight back here."""
+        hub = self.hub
+        self._in_flight += 1
+        if not self._holding_ref:
+            self._holding_ref = True
+            hub.loop._add_ref()
+        thread_result = ThreadResult(current.switch, hub, self._task_done)
+        with self._lock:
+            if self._free > 0:
+                self._free -= 1
+                start = False
+            else:
+                start = self._size < self._maxsize
+        if start:
+            self._add_thread()
+        self.task_queue.put((func, args, kwargs, thread_result))
+        try:
+            result = hub.switch()
+        except BaseException:
+            thread_result.receiver = None  # killed while waiting: the result goes nowhere
+            raise
+        if result is not thread_result:
+            raise InvalidSwitchError(f"apply() woken by {result!r}, not by its result")
+        exc_info = thread_result.exc_info
+        if exc_info:
+            try:
+                raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                del exc_info, thread_result
+        return thread_result.value
 
 
 class _FutureProxy(concurrent.futures.Future):
