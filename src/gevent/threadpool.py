@@ -214,16 +214,22 @@ class ThreadPool(GroupMappingMixin):
             self._on_fork()
         hub = self.hub
         result: AsyncResult[_R] = AsyncResult()
-        in_hub_thread = _threadlocal.hub is hub
-        if in_hub_thread:
-            self._in_flight += 1
-            if not self._holding_ref:
-                self._holding_ref = True
-                hub.loop._add_ref()
+        if _threadlocal.hub is hub:
+            self._track_in_hub()
             done = self._task_done
         else:
             done = None
-        thread_result = ThreadResult(result, hub, done)
+        self._queue_task((func, args, kwargs, ThreadResult(result, hub, done)))
+        return result
+
+    def _track_in_hub(self) -> None:
+        # In the hub's thread: one more result to wait for; the loop stays alive meanwhile.
+        self._in_flight += 1
+        if not self._holding_ref:
+            self._holding_ref = True
+            self.hub.loop._add_ref()
+
+    def _queue_task(self, task: tuple) -> None:
         with self._lock:
             if self._free > 0:
                 self._free -= 1  # an idle thread will take it
@@ -234,8 +240,7 @@ class ThreadPool(GroupMappingMixin):
             self._add_thread()
         # Queued last: the woken worker needs the GIL, which this thread keeps until it
         # next blocks; the less it does after the put, the less the worker waits for it.
-        self.task_queue.put((func, args, kwargs, thread_result))
-        return result
+        self.task_queue.put(task)
 
     def _task_done(self) -> None:
         # In the hub: one result is back.
@@ -359,20 +364,9 @@ class ThreadPool(GroupMappingMixin):
         """apply() from a greenlet of the hub's thread: spawn() and get() without the
         AsyncResult between them; the result's hub callback switches straight back here."""
         hub = self.hub
-        self._in_flight += 1
-        if not self._holding_ref:
-            self._holding_ref = True
-            hub.loop._add_ref()
+        self._track_in_hub()
         thread_result = ThreadResult(current.switch, hub, self._task_done)
-        with self._lock:
-            if self._free > 0:
-                self._free -= 1
-                start = False
-            else:
-                start = self._size < self._maxsize
-        if start:
-            self._add_thread()
-        self.task_queue.put((func, args, kwargs, thread_result))
+        self._queue_task((func, args, kwargs, thread_result))
         try:
             result = hub.switch()
         except BaseException:
