@@ -73,7 +73,7 @@ _EMPTY = _Marker("empty")
 _PUT_DONE = _Marker("put done")
 
 
-#: How many puts may append without a further check (see SimpleQueue._update_fast). Kept
+#: How many puts may append without a further check (see SimpleQueue._refresh_credit). Kept
 #: within CPython's cache of small ints, so counting them down allocates nothing.
 _CREDITS = 256
 
@@ -141,7 +141,7 @@ class SimpleQueue(Generic[T]):
         self.putters: deque = deque()
         self.hub = None
         self.is_shutdown = False
-        #: How many more puts may simply append (see _update_fast): 0 while a getter waits
+        #: How many more puts may simply append (see _refresh_credit): 0 while a getter waits
         #: or after shutdown, else at most the room a bounded queue had when it was set.
         self._credit = 0
         #: Joinable queues: the unfinished tasks plus _credit (a put on the fast path spends
@@ -149,7 +149,7 @@ class SimpleQueue(Generic[T]):
         self._tasks = 0
         self._init(maxsize, items)
         self._bind()
-        self._update_fast()
+        self._refresh_credit()
 
     # -- storage (subclasses replace these) -----------------------------------------------
 
@@ -182,7 +182,7 @@ class SimpleQueue(Generic[T]):
         if cls._get is not SimpleQueue._get:
             self._pop = self._get
 
-    def _update_fast(self) -> None:
+    def _refresh_credit(self) -> None:
         """Hand out put credits for the current state (called after every state change)."""
         if self.getters or self.is_shutdown:
             credit = 0
@@ -272,9 +272,9 @@ class SimpleQueue(Generic[T]):
             value = None
         self._maxsize = value
         if self.putters:
-            self._take_from_putters()  # ends with _update_fast
+            self._take_from_putters()  # ends with _refresh_credit
         else:
-            self._update_fast()
+            self._refresh_credit()
 
     # -- putting --------------------------------------------------------------------------
 
@@ -314,7 +314,7 @@ class SimpleQueue(Generic[T]):
         maxsize = self._maxsize
         if maxsize is None or len(self.queue) < maxsize:
             self._append(item)
-            self._update_fast()  # the next puts take the fast path again
+            self._refresh_credit()  # the next puts take the fast path again
             return
         if not block:
             self._undo_task()
@@ -349,9 +349,9 @@ class SimpleQueue(Generic[T]):
                 _queue_wake(rec, item, current_hub)
             if kind is not _WATCH:
                 if not getters:
-                    self._update_fast()
+                    self._refresh_credit()
                 return True
-        self._update_fast()
+        self._refresh_credit()
         return False
 
     def _wait_put(self, item, timeout: float | None) -> None:
@@ -401,7 +401,7 @@ class SimpleQueue(Generic[T]):
             _queue_wake(rec, _PUT_DONE, current_hub)
         if not putters:
             self._out = self.queue
-        self._update_fast()  # the room left, if any, after the putters' items
+        self._refresh_credit()  # the room left, if any, after the putters' items
 
     # -- getting --------------------------------------------------------------------------
 
@@ -419,18 +419,13 @@ class SimpleQueue(Generic[T]):
             return self._get_slow(block, timeout)
 
     def _get_slow(self, block: bool, timeout: float | None):
-        if self._out is not self.queue:  # putters were waiting
-            try:
-                item = self._pop()
-            except IndexError:
-                pass
-            else:
-                if self.putters:
-                    self._take_from_putters()  # puts _out back once none is left
-                else:
-                    self._out = self.queue
-                return item
-        return self._get_empty(block, timeout)
+        if self._out is self.queue:
+            return self._get_empty(block, timeout)
+        # Putters were waiting: the path that serves them (and puts _out back once none
+        # is left: _take_from_putters).
+        if not self.putters:
+            self._out = self.queue
+        return self._get_generic(block, timeout)
 
     def _get_generic(self, block: bool = True, timeout: float | None = None) -> T:
         try:
@@ -482,7 +477,7 @@ class SimpleQueue(Generic[T]):
         except BaseException:
             queued, item = _leave(getters, rec)
             if queued:
-                self._update_fast()
+                self._refresh_credit()
             elif kind is None and item is not _SHUT_DOWN:
                 # Handed an item but leaving: it goes back to the front for the next getter.
                 self._push_back(item)
@@ -491,7 +486,7 @@ class SimpleQueue(Generic[T]):
         if result is _TIMED_OUT:
             queued, result = _leave(getters, rec)
             if queued:
-                self._update_fast()
+                self._refresh_credit()
                 raise Empty
         if result is _SHUT_DOWN:
             raise ShutDown
@@ -506,7 +501,7 @@ class SimpleQueue(Generic[T]):
         if self.putters:
             self._take_from_putters()
         else:
-            self._update_fast()  # an item pushed back took room a credit may count on
+            self._refresh_credit()  # an item pushed back took room a credit may count on
 
     # -- iteration ------------------------------------------------------------------------
 
