@@ -193,15 +193,21 @@ def test_apply_left_early_drops_its_result_and_the_pool_goes_on(pool):
         with gevent.Timeout(0.05):
             pool.apply(blocked)
     waiter = gevent.spawn(pool.apply, blocked)
-    gevent.sleep(0.01)
+    gevent.sleep(0)  # it queues its task and waits
     waiter.kill()
     assert waiter.dead and isinstance(waiter.value, gevent.GreenletExit)
     # Now wait for something else while both late results arrive: a stray switch into
-    # this greenlet would end this wait early, with a value that is not the one set.
+    # this greenlet would end this wait early, with a value that is not the one set. The
+    # answer is set only once the pool has delivered both (join), so after any stray switch.
     answer = AsyncResult()
-    pool.spawn(release.release).rawlink(lambda _: gevent.spawn_later(0.1, answer.set, 42))
+
+    def finish():
+        release.release()
+        assert pool.join(timeout=5)
+        answer.set(42)
+
+    gevent.spawn(finish)
     assert answer.get(timeout=5) == 42
-    pool.join(timeout=5)
     assert pool.apply(pow, (3, 3)) == 27
 
 

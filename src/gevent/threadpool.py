@@ -374,12 +374,11 @@ class ThreadPool(GroupMappingMixin):
             raise
         if result is not thread_result:
             raise InvalidSwitchError(f"apply() woken by {result!r}, not by its result")
-        exc_info = thread_result.exc_info
-        if exc_info:
+        if thread_result.exc_info:
             try:
-                raise exc_info[1].with_traceback(exc_info[2])
+                thread_result._raise_exception()
             finally:
-                del exc_info, thread_result
+                del thread_result  # its traceback holds this frame
         return thread_result.value
 
 
