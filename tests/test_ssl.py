@@ -297,6 +297,15 @@ def test_many_tls_connections_do_not_leak(contexts):
         server.close()
 
 
+def _run_script(script: str) -> subprocess.CompletedProcess:
+    """Run *script* in a fresh interpreter that sees this test run's path; it must exit 0."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=30, env=env)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def test_contexts_made_before_patching_keep_working(certificate):
     """ssl imported and contexts created first, then patched: no RecursionError, cooperative."""
     certfile, keyfile = certificate
@@ -336,10 +345,7 @@ def test_contexts_made_before_patching_keep_working(certificate):
         assert ticker
         print("OK")
     """)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=30, env=env)
-    assert result.returncode == 0, result.stderr
+    result = _run_script(script)
     assert result.stdout.strip() == "OK"
 
 
@@ -375,8 +381,5 @@ def test_monkey_patch_after_contexts_were_created(certificate):
         assert isinstance(gevent.ssl.create_default_context(), ssl.SSLContext)
         print("OK")
     """)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=30, env=env)
-    assert result.returncode == 0, result.stderr
+    result = _run_script(script)
     assert result.stdout.strip().endswith("OK")

@@ -565,12 +565,3 @@ class Pool(Group):
             Semaphore.release(semaphore)  # ours: not an adjustment from outside
         else:
             semaphore.release()
-
-    @overload
-    def spawn(self, run: Callable[..., _R], /, *args: Any, **kwargs: Any) -> Greenlet[_R]: ...
-    @overload
-    def spawn(self, *args: Any, **kwargs: Any) -> Greenlet[Any]: ...
-    def spawn(self, *args: Any, **kwargs: Any) -> Greenlet[Any]:
-        greenlet = self.greenlet_class(*args, **kwargs)
-        self.start(greenlet)
-        return greenlet
