@@ -213,13 +213,28 @@ def http_date(now: float | None = None) -> str:
     return cache[1]
 
 
-def _default_log(log: Any) -> Any:
-    """What a server's *log*/*error_log* argument means: "default" is stderr, None is off, a
-    ``logging.Logger`` gets wrapped, anything with ``write`` is used as is."""
+class _NoopLog:
+    """The log of a server given ``log=None``: a file-like object that keeps nothing, so
+    code that writes to ``server.log`` works whether logging is on or off."""
+
+    def write(self, *args: Any, **kwargs: Any) -> None:
+        """Discard *args*."""
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
+    def writelines(self, *args: Any, **kwargs: Any) -> None:
+        """Discard *args*."""
+
+
+def _default_log(log: Any, level: int = logging.INFO) -> Any:
+    """What a server's *log*/*error_log* argument means: "default" is stderr, None is a
+    :class:`_NoopLog`, a ``logging.Logger`` gets wrapped (records at *level*), anything with
+    ``write`` is used as is."""
     if log == "default":
         return sys.stderr
     if log is None:
-        return None
+        return _NoopLog()
     if not hasattr(log, "write") and hasattr(log, "log"):
-        return LoggingLogAdapter(log)
+        return LoggingLogAdapter(log, level)
     return log

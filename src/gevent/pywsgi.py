@@ -16,9 +16,11 @@ Run ``python -m gevent.pywsgi module:app`` to serve an application from the comm
 from __future__ import annotations
 
 import errno
+import logging
 import socket as _stdlib_socket
 import sys
 import time
+import traceback
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -42,6 +44,7 @@ from gevent._pywsgi_environ import (
     SecureEnviron,
     WSGISecureEnviron,
     _default_log,
+    _NoopLog,
     http_date,
 )
 from gevent._pywsgi_headers import (
@@ -75,6 +78,8 @@ _MAX_DISCARD = 256 * 1024
 _JOIN_LIMIT = 64 * 1024
 
 _NO_BODY_CODES = frozenset((204, 304))
+#: A keyword argument not given: the class attribute applies.
+_CLASS_DEFAULT: Any = object()
 _SOCKET_TIMEOUT = TimeoutError  # socket.timeout, in every Python we support
 _c_sendmsg = getattr(_stdlib_socket.socket, "sendmsg", None)
 
@@ -192,8 +197,9 @@ class WSGIHandler:
 
     def _wait_for_head(self) -> Any:
         """Receive until a request head is complete: an idle connection waits at most the
-        server's ``keepalive_timeout`` for its first byte, then ``header_timeout`` for the
-        rest of the head. None when the connection should close."""
+        server's ``keepalive_timeout`` for its first byte; once the head has begun it must
+        be complete within the slow-head allowance (:meth:`_head_time_left`). None when the
+        connection should close."""
         server = self.server
         if getattr(server, "_stopping", False):
             return None
@@ -204,11 +210,10 @@ class WSGIHandler:
         self._request = None
         parser = self.parser
         rfile = self.rfile
-        idle_timeout = getattr(server, "keepalive_timeout", None)
         head_timeout = getattr(server, "header_timeout", None)
-        deadline = None
         idle = not parser.buffered
-        timeout = idle_timeout if idle else head_timeout
+        started = None if idle else time.monotonic()
+        timeout = getattr(server, "keepalive_timeout", None) if idle else head_timeout
         # After a response on this connection, wait before the first recv (see fill_within).
         wait_first = idle and self.time_start != 0.0
         try:
@@ -220,12 +225,34 @@ class WSGIHandler:
                     return event
                 if head_timeout is None:
                     timeout = None
-                else:
-                    if deadline is None:
-                        deadline = time.monotonic() + head_timeout
-                    timeout = max(deadline - time.monotonic(), 0.001)
+                    continue
+                # A head in pieces: the slow path, where a client may be dribbling bytes.
+                now = time.monotonic()
+                if started is None:
+                    started = now
+                timeout = self._head_time_left(server, head_timeout, now - started,
+                                               parser.buffered)
+                if timeout <= 0:
+                    return None
         except (_SOCKET_TIMEOUT, ConnectionError):
             return None
+
+    @staticmethod
+    def _head_time_left(server: Any, base: float, elapsed: float, received: int) -> float:
+        """Seconds left for a begun request head: *base* (``header_timeout``), plus one
+        second per ``header_min_rate`` bytes *received* so far, up to
+        ``header_timeout_max`` in all; minus the *elapsed* time. A client that keeps
+        sending at the minimum rate is never cut off before the cap, one that dribbles a
+        byte at a time is closed soon after *base* (Apache's mod_reqtimeout
+        ``header=20-40,MinRate=500``)."""
+        allowed = base
+        min_rate = getattr(server, "header_min_rate", None)
+        if min_rate:
+            allowed += received / min_rate
+            cap = getattr(server, "header_timeout_max", None)
+            if cap is not None and allowed > cap:
+                allowed = max(cap, base)
+        return allowed - elapsed
 
     def read_requestline(self) -> str | None:
         """Read the next request head (waiting for it, within the idle and head timeouts);
@@ -604,18 +631,23 @@ class WSGIHandler:
         try:
             message = msg % args if args else msg
         except (TypeError, ValueError):
+            self._print_unexpected_exc()
             message = f"{msg!r} {args!r}"
         error_log = getattr(self.server, "error_log", None)
         if error_log is None:
             return
         try:
             error_log.write(f"{self.client_address!r}: {message}\n")
-        except Exception:  # a broken log must not take the connection down
-            pass
+        except Exception:  # a broken log must not take the connection down: say so once
+            self._print_unexpected_exc()
+
+    #: Reports an error of the error reporting itself (a bad format, a broken log) on
+    #: stderr; gevent's tests override it to prove a path prints nothing.
+    _print_unexpected_exc = staticmethod(traceback.print_exc)
 
     def log_request(self) -> None:
         log = getattr(self.server, "log", None)
-        if log is not None:
+        if log is not None and type(log) is not _NoopLog:  # no line to format for nobody
             log.write(self.format_request() + "\n")
 
     def format_request(self) -> str:
@@ -684,9 +716,12 @@ class WSGIServer(StreamServer):
     :class:`WSGIHandler`) serves each connection. SSL arguments are as for
     :class:`~gevent.server.StreamServer`.
 
-    ``keepalive_timeout`` (seconds a keep-alive connection may sit idle) and
-    ``header_timeout`` (seconds to receive a request head once it has begun) keep slow
-    clients from pinning the server; set either to None to disable it.
+    Slow clients cannot pin the server (each a class attribute, or a keyword argument):
+    ``keepalive_timeout`` is how long a keep-alive connection may sit idle between requests;
+    a request head, once begun, must be complete within ``header_timeout`` seconds, extended
+    by one second per ``header_min_rate`` bytes received, up to ``header_timeout_max`` in
+    all (by default 20 s, 500 bytes/s, 40 s, like Apache's ``header=20-40,MinRate=500``).
+    None disables a timeout, the cap or the extension.
     """
 
     handler_class: Any = WSGIHandler
@@ -705,20 +740,31 @@ class WSGIServer(StreamServer):
         "wsgi.file_wrapper": FileWrapper,
     }
     keepalive_timeout: float | None = 60.0
-    header_timeout: float | None = 30.0
+    header_timeout: float | None = 20.0
+    header_min_rate: float | None = 500
+    header_timeout_max: float | None = 40.0
 
     def __init__(self, listener: Any, application: Any = None, backlog: int | None = None,
                  spawn: Any = "default", log: Any = "default", error_log: Any = "default",
-                 handler_class: Any = None, environ: Any = None, **ssl_args: Any) -> None:
+                 handler_class: Any = None, environ: Any = None, *,
+                 keepalive_timeout: Any = _CLASS_DEFAULT, header_timeout: Any = _CLASS_DEFAULT,
+                 header_min_rate: Any = _CLASS_DEFAULT, header_timeout_max: Any = _CLASS_DEFAULT,
+                 **ssl_args: Any) -> None:
         self._connections: set[Any] = set()
         self._stopping = False
+        for name, value in (("keepalive_timeout", keepalive_timeout),
+                            ("header_timeout", header_timeout),
+                            ("header_min_rate", header_min_rate),
+                            ("header_timeout_max", header_timeout_max)):
+            if value is not _CLASS_DEFAULT:
+                setattr(self, name, value)
         StreamServer.__init__(self, listener, backlog=backlog, spawn=spawn, **ssl_args)
         if application is not None:
             self.application = application
         if handler_class is not None:
             self.handler_class = handler_class
         self.log = _default_log(log)
-        self.error_log = _default_log(error_log)
+        self.error_log = _default_log(error_log, logging.ERROR)
         self.set_environ(environ)
         self.set_max_accept()
 
