@@ -235,11 +235,6 @@ def test_next_request_skips_unread_body_and_take_buffer():
 # -- requests that must be refused -------------------------------------------------------
 
 BAD_REQUESTS = {
-    # CL.TE and TE.CL: both framings present, whatever the order.
-    "cl-te": (b"POST / HTTP/1.1\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n"
-              b"0\r\n\r\nX", 400),
-    "te-cl": (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
-              b"8\r\nSMUGGLED\r\n0\r\n\r\n", 400),
     # TE.TE obfuscation: every variant a lax proxy may read differently.
     "te-xchunked": (b"POST / HTTP/1.1\r\nTransfer-Encoding: xchunked\r\n\r\n", 400),
     "te-chunked-identity": (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, identity\r\n\r\n",
@@ -355,6 +350,46 @@ def test_bad_request_is_refused(name, mode):
     error = reject(data, mode, eof=True)
     assert error.status_code == status, error
     assert error.message and error.reason
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    "head",
+    [b"POST / HTTP/1.1\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n",
+     b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"],
+    ids=["cl-te", "te-cl"],
+)
+def test_both_framings_use_transfer_encoding_and_end_the_connection(head, mode):
+    # RFC 9112 6.1 (and gevent): Transfer-Encoding frames the body, Content-Length is
+    # ignored, and the connection must close after the response: whatever a front end
+    # framed by Content-Length can never be read here as another request.
+    events = parse(head + b"8\r\nSMUGGLED\r\n0\r\n\r\n", mode)
+    request = events[0]
+    assert request.chunked and request.content_length is None
+    assert not request.keep_alive
+    assert events[1:] == [Data(b"SMUGGLED"), EndOfMessage()]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_bad_request_line_is_refused_before_the_head_ends(mode):
+    # gevent #1708: the request line alone is enough to answer 400 (no end of head here).
+    error = reject(b"GET / HTTP %\r\nHost: x\r\n", mode)
+    assert error.status_code == 400
+
+
+def test_non_hex_chunk_size_is_refused_before_its_line_ends():
+    parser = RequestParser()
+    parser.feed(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n{\"hi\": 1}")
+    assert parser.next_event().chunked
+    with pytest.raises(HTTPProtocolError):
+        parser.next_event()
+
+
+def test_unread_puts_a_request_line_back():
+    parser = RequestParser()
+    parser.feed(b"Host: x\r\n\r\n")
+    parser.unread(b"GET /again HTTP/1.1\r\n")
+    assert parser.next_event().target == "/again"
 
 
 @pytest.mark.parametrize("mode", MODES)

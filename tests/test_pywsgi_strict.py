@@ -63,7 +63,10 @@ def test_smuggling_attempt_is_refused(name):
         return [b"ok"]
 
     with serving(app) as server:
-        _assert_refused(server, SMUGGLING[name])
+        # Content-Length with Transfer-Encoding: framed by Transfer-Encoding alone (as
+        # gevent), and the connection closes after the one response (RFC 9112 6.1).
+        status = 200 if name in ("CL.TE", "TE.CL") else 400
+        _assert_refused(server, SMUGGLING[name], status)
 
 
 @pytest.mark.parametrize(

@@ -83,7 +83,7 @@ def test_listener_forms_and_properties():
         finally:
             server.stop()
         assert server.closed and not server.started
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError):  # as gevent
         StreamServer(socket.socket(), echo, backlog=5).close()
 
 

@@ -18,7 +18,7 @@ from _socket import socket as _c_socket
 from collections.abc import Iterator
 from typing import Any
 
-from gevent._http import NEED_DATA, Data, EndOfMessage, HTTPProtocolError
+from gevent._http import NEED_DATA, Data, EndOfMessage, HTTPProtocolError, RequestParser
 from gevent.socket import socket as _green_socket
 
 __all__ = ["Input"]
@@ -242,13 +242,14 @@ class _ConnectionReader:
                 if not data:
                     return b"".join(chunks)
                 chunks.append(data)
-        data = self.parser.take_buffer(size) if self.parser.buffered else b""
-        while len(data) < size:
-            more = self._recv(size - len(data))
-            if not more:
+        # Buffered, like the file gevent's handlers read: receive what the peer has sent
+        # (not just the bytes asked for), so that a handler that stops reading early
+        # closes a drained socket, with a FIN and not a reset that loses its last reply.
+        parser = self.parser
+        while parser.buffered < size:
+            if not self.fill():
                 break
-            data += more
-        return data
+        return parser.take_buffer(size)
 
     def readinto(self, buffer: Any) -> int:
         data = self.read1(len(buffer))
@@ -284,6 +285,12 @@ class Input:
 
     def __init__(self, rfile: Any, content_length: int | None, socket: Any = None,
                  chunked_input: bool = False) -> None:
+        if type(rfile) is not _ConnectionReader:
+            # A plain binary file holding the body (as gevent allows): parse it with a
+            # parser of its own, set straight to the body.
+            parser = RequestParser()
+            parser.start_body(content_length, chunked_input)
+            rfile = _ConnectionReader(None, parser, rfile)
         self.rfile = rfile
         self.content_length = content_length
         self.socket = socket

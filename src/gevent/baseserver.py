@@ -239,7 +239,12 @@ class BaseServer:
             result += str(error) or "<error>"
         handle = self.__dict__.get("handle")
         if handle is not None:
-            result += f" handle={handle!r}"
+            if getattr(handle, "__self__", None) is self:
+                # A bound method of this server: its repr would recurse into ours.
+                name = getattr(handle, "__qualname__", None) or handle.__name__
+                result += f" handle=<bound method {name} of self>"
+            else:
+                result += f" handle={handle!r}"
         return result
 
     @property

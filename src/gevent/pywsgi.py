@@ -78,6 +78,7 @@ _MAX_DISCARD = 256 * 1024
 _JOIN_LIMIT = 64 * 1024
 
 _NO_BODY_CODES = frozenset((204, 304))
+_COOKIE_KEYS = frozenset(("HTTP_COOKIE", "HTTP_COOKIE2"))
 #: A keyword argument not given: the class attribute applies.
 _CLASS_DEFAULT: Any = object()
 _SOCKET_TIMEOUT = TimeoutError  # socket.timeout, in every Python we support
@@ -130,7 +131,9 @@ class WSGIHandler:
         self.socket = sock
         self.client_address = address
         self.server = server
-        self.parser = RequestParser(max_request_line=MAX_REQUEST_LINE)
+        # Trailers get the request line's limit, as in gevent.
+        self.parser = RequestParser(max_request_line=MAX_REQUEST_LINE,
+                                    max_trailer_size=MAX_REQUEST_LINE)
         self.rfile = _ConnectionReader(sock, self.parser, rfile)
         self._expected_length: int | None = None
         self._body_written = 0
@@ -266,6 +269,16 @@ class WSGIHandler:
         """Take in the request head read by :meth:`read_requestline`: set ``command``,
         ``path``, ``request_version``, ``headers``... and make ``wsgi.input``."""
         request = self._request
+        if request is None:
+            # A subclass's read_requestline read the line from rfile itself: parse it
+            # with the rest of its head.
+            if isinstance(raw_requestline, str):
+                raw_requestline = raw_requestline.encode("latin-1")
+            self.parser.unread(raw_requestline)
+            request = self._request = self._read_head()
+            if request is None:
+                return False
+            raw_requestline = request.request_line
         self.requestline = raw_requestline
         self.command = request.method
         self.path = request.target
@@ -404,7 +417,12 @@ class WSGIHandler:
             if data:
                 write(data)
         if self.status is None:
-            raise self.ApplicationError("the application did not call start_response()")
+            # Nothing to answer with: as gevent, no response and no traceback; unlike
+            # gevent, the connection closes rather than waiting for a next request that
+            # the client, still waiting for this response, will never send.
+            self.close_connection = True
+            self.log_error("the application returned without calling start_response()")
+            return
         if not self.headers_sent:
             write(b"")
         if self.response_use_chunked:
@@ -440,7 +458,7 @@ class WSGIHandler:
             kind = header_kinds.get(name)
             if kind is None:
                 kind = header_kind(name, value)
-            if type(value) is not str or not value.isprintable():
+            if type(value) is not str or not (value.isascii() and value.isprintable()):
                 check_header(name, value)
             if kind:
                 if kind == 1:
@@ -455,7 +473,11 @@ class WSGIHandler:
                     f"invalid Content-Length {provided_content_length!r}")
             self._expected_length = int(provided_content_length)
             if code in _NO_BODY_CODES and self._expected_length:
-                raise self.ApplicationError(f"a {code} response cannot have a body")
+                # gevent's message, and as bytes: applications (and gevent's tests) answer
+                # with the exception's args.
+                raise self.ApplicationError(
+                    f"Invalid Content-Length for {code} response: {provided_content_length!r}"
+                    " (must be absent or zero)".encode("latin-1"))
         else:
             self._expected_length = None
         if provided_connection is not None and "close" in provided_connection.lower():
@@ -498,7 +520,7 @@ class WSGIHandler:
         if not self.connection_upgraded:
             # Say what we do, unless the application already did.
             if self.close_connection:
-                if self.request_version == "HTTP/1.1" and not has_connection(headers):
+                if not has_connection(headers):
                     headers.append(("Connection", "close"))
             elif self.request_version == "HTTP/1.0" and not has_connection(headers):
                 headers.append(("Connection", "keep-alive"))
@@ -513,6 +535,7 @@ class WSGIHandler:
             data = b""
         elif type(data) is not bytes:
             if not isinstance(data, (bytes, bytearray, memoryview)):
+                self._refuse_body(data)
                 raise TypeError(f"the application must write bytes, not {type(data).__name__}")
             data = bytes(data)
         if self.headers_sent:
@@ -520,8 +543,16 @@ class WSGIHandler:
         else:
             self._write_with_headers(data)
 
+    def _refuse_body(self, data: Any) -> None:
+        """Content for a 204 or 304 response is an application error (as in gevent); the
+        body of a response to HEAD is dropped silently."""
+        code = self.code
+        if data and code in _NO_BODY_CODES:
+            raise self.ApplicationError(f"The {code} response must have no body")
+
     def _write(self, data: bytes) -> None:
         if not self._body_allowed():
+            self._refuse_body(data)
             return
         self._count_body(data)
         if self.response_use_chunked:
@@ -569,6 +600,8 @@ class WSGIHandler:
         self._body_written = written
 
     def _write_with_headers(self, data: bytes) -> None:
+        if data and self.code in _NO_BODY_CODES:
+            self._refuse_body(data)
         self.headers_sent = True
         wsgi_input = self.wsgi_input
         if wsgi_input is not None and wsgi_input._continue_socket is not None:
@@ -696,14 +729,18 @@ class WSGIHandler:
             if key is None:
                 continue
             if key in env and key.startswith("HTTP_"):
-                env[key] += "," + value
+                # Repeated fields join with a comma, cookies with "; " (RFC 6265 5.4).
+                env[key] += "; " + value if key in _COOKIE_KEYS else "," + value
             else:
                 env[key] = value
         content_length = request.content_length
         if content_length is not None:
             env["CONTENT_LENGTH"] = str(content_length)
         env["wsgi.input"] = self.wsgi_input
-        env["wsgi.input_terminated"] = True
+        # An upgrade request's stream goes on past the (empty) body: the application must
+        # not read wsgi.input to EOF expecting it to end (gevent says False here too).
+        env["wsgi.input_terminated"] = not (
+            "HTTP_UPGRADE" in env or "upgrade" in env.get("HTTP_CONNECTION", "").lower())
         return env
 
 
