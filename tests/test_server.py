@@ -305,3 +305,18 @@ def test_client_socket_closed_when_handler_ends(outcome, capsys):
         kept.clear()
     if outcome == "raises":
         assert "ZeroDivisionError" in capsys.readouterr().err
+
+
+def test_repr_with_a_handle_bound_to_the_server_does_not_recurse():
+    class Server(StreamServer):
+        def handle(self, sock, address):
+            sock.close()
+
+    server = Server(("127.0.0.1", 0))
+    try:
+        server.set_handle(server.handle)
+        assert "handle=<bound method" in repr(server) and "of self>" in repr(server)
+        server.set_handle(echo)
+        assert "echo" in repr(server)
+    finally:
+        server.close()
