@@ -268,7 +268,12 @@ BAD_REQUESTS = {
     "bare-lf-header": (b"GET / HTTP/1.1\r\nHost: x\nX: y\r\n\r\n", 400),
     "bare-lf-end": (b"GET / HTTP/1.1\r\nHost: x\n\n", 400),
     "bare-cr": (b"GET / HTTP/1.1\r\nHost: x\rX: y\r\n\r\n", 400),
-    "obs-fold": (b"GET / HTTP/1.1\r\nX-Long: a\r\n\tb\r\n\r\n", 400),
+    # Folding is unfolded in ordinary fields (below), never in framing or routing ones.
+    "obs-fold-first-field": (b"GET / HTTP/1.1\r\n\tb\r\nX: y\r\n\r\n", 400),
+    "obs-fold-host": (b"GET / HTTP/1.1\r\nHost: a\r\n b\r\n\r\n", 400),
+    "obs-fold-cl": (b"POST / HTTP/1.1\r\nContent-Length:\r\n 5\r\n\r\nhello", 400),
+    "obs-fold-connection": (b"GET / HTTP/1.1\r\nConnection: keep-alive,\r\n close\r\n\r\n", 400),
+    "obs-fold-bad-continuation": (b"GET / HTTP/1.1\r\nX: a\r\n b\x01\r\n\r\n", 400),
     # Invalid bytes.
     "method-not-token": (b"G(T / HTTP/1.1\r\n\r\n", 400),
     "method-empty": (b" / HTTP/1.1\r\n\r\n", 400),
@@ -368,6 +373,21 @@ def test_both_framings_use_transfer_encoding_and_end_the_connection(head, mode):
     assert request.chunked and request.content_length is None
     assert not request.keep_alive
     assert events[1:] == [Data(b"SMUGGLED"), EndOfMessage()]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_obs_fold_in_an_ordinary_field_is_unfolded(mode):
+    # RFC 9112 5.2 allows replacing each obs-fold with SP; gevent #116 (a SOAP client).
+    events = parse(b"POST / HTTP/1.0\r\nHost: localhost\r\n"
+                   b"Content-Type: multipart/related; boundary=\"XX\";  \r\n"
+                   b' type="text/xml";start="test.submit"\r\n\tmore \r\n'
+                   b"Content-Length: 0\r\n\r\n", mode)
+    assert events[0].headers == [
+        ("Host", "localhost"),
+        ("Content-Type",
+         'multipart/related; boundary="XX"; type="text/xml";start="test.submit" more'),
+        ("Content-Length", "0"),
+    ]
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -466,10 +466,12 @@ class RequestParser:
             if head.count("\r\n", block_start) > self.max_headers + 1:
                 raise HTTPProtocolError("too many header fields", 431)
             if _TEXT_BLOCK_RE.fullmatch(head, block_start, block_end) is None:
-                _raise_bad_field(head[block_start:block_end])
-            headers = _TEXT_FIELD_RE.findall(head, block_start, block_end)
-            if head.find(" \r\n", block_start) >= 0 or head.find("\t\r\n", block_start) >= 0:
-                headers = [(name, value.rstrip(" \t")) for name, value in headers]
+                headers = _unfold(head[block_start:block_end])
+            else:
+                headers = _TEXT_FIELD_RE.findall(head, block_start, block_end)
+                if (head.find(" \r\n", block_start) >= 0
+                        or head.find("\t\r\n", block_start) >= 0):
+                    headers = [(name, value.rstrip(" \t")) for name, value in headers]
         else:
             headers = []
 
@@ -666,6 +668,36 @@ class RequestParser:
         del buffer[: end + 4]
         self._state = _IDLE
         return EndOfMessage(trailers)
+
+
+_TEXT_CONTINUATION_RE = re.compile("[ \t]+([^\x00-\x08\x0a-\x1f\x7f]*)")
+
+
+def _unfold(block: str) -> list[tuple[str, str]]:
+    """The fields of a header *block* (ending with CRLF) that failed the one-match check
+    because of obsolete line folding, each obs-fold replaced by a space (RFC 9112 5.2;
+    gevent #116: real SOAP clients fold Content-Type). Only in fields that decide nothing
+    about framing or routing: a fold in Content-Length, Transfer-Encoding, Host,
+    Connection or Expect, or before the first field, is refused, since a front end may
+    read it differently. Anything else wrong raises as before."""
+    fields: list[tuple[str, str]] = []
+    for line in block[:-2].split("\r\n"):
+        if line[:1] in (" ", "\t"):
+            continuation = _TEXT_CONTINUATION_RE.fullmatch(line)
+            if not fields or continuation is None:
+                _raise_bad_field(block)
+            name, value = fields[-1]
+            if name.lower() in _SPECIAL_TEXT:
+                raise HTTPProtocolError(f"obsolete line folding (obs-fold) in {name}")
+            more = continuation.group(1).rstrip(" \t")  # type: ignore[union-attr]
+            fields[-1] = (name, f"{value} {more}" if value and more else value or more)
+            continue
+        field = _TEXT_FIELD_RE.fullmatch(line + "\r\n")
+        if field is None:
+            _raise_bad_field(block)
+        name, value = field.groups()  # type: ignore[union-attr]
+        fields.append((name, value.rstrip(" \t")))
+    return fields
 
 
 def _raise_bad_field(block: str) -> None:
