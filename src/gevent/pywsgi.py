@@ -27,14 +27,10 @@ from urllib.parse import unquote_to_bytes
 from gevent import __version__ as _gevent_version
 from gevent._http import (
     CONNECTION_CLOSED,
-    LAST_CHUNK,
     NEED_DATA,
     HTTPProtocolError,
     RequestParser,
-    check_header,
-    encode_chunk,
     format_error_response,
-    reason_phrase,
 )
 from gevent._pywsgi_environ import (
     Environ,
@@ -45,19 +41,14 @@ from gevent._pywsgi_environ import (
     WSGISecureEnviron,
     _default_log,
     _NoopLog,
-    http_date,
 )
 from gevent._pywsgi_headers import (
     UNKNOWN,
     environ_key,
     environ_keys,
-    has_connection,
-    header_kind,
-    header_kinds,
-    status_code,
-    status_codes,
 )
 from gevent._pywsgi_input import Input, _c_send, _ConnectionReader, _InvalidClientInput
+from gevent._pywsgi_response import ResponseWriter
 from gevent.hub import get_hub
 from gevent.server import StreamServer
 
@@ -74,18 +65,13 @@ __all__ = [
 MAX_REQUEST_LINE = 8192
 #: Unread request body the server will read and throw away to keep a connection alive.
 _MAX_DISCARD = 256 * 1024
-#: Bodies up to this size returned as a list are joined and sent with the headers at once.
-_JOIN_LIMIT = 64 * 1024
-
-_NO_BODY_CODES = frozenset((204, 304))
 _COOKIE_KEYS = frozenset(("HTTP_COOKIE", "HTTP_COOKIE2"))
 #: A keyword argument not given: the class attribute applies.
 _CLASS_DEFAULT: Any = object()
 _SOCKET_TIMEOUT = TimeoutError  # socket.timeout, in every Python we support
-_c_sendmsg = getattr(_stdlib_socket.socket, "sendmsg", None)
 
 
-class WSGIHandler:
+class WSGIHandler(ResponseWriter):
     """Serves the requests of one connection. Subclasses (gunicorn, gevent-websocket) read
     and override the attributes and methods below; they are part of the API."""
 
@@ -265,7 +251,7 @@ class WSGIHandler:
         self._request = request
         return None if request is None else request.request_line
 
-    def read_request(self, raw_requestline: str) -> bool:
+    def read_request(self, raw_requestline: str | bytes) -> bool:
         """Take in the request head read by :meth:`read_requestline`: set ``command``,
         ``path``, ``request_version``, ``headers``... and make ``wsgi.input``."""
         request = self._request
@@ -274,12 +260,11 @@ class WSGIHandler:
             # with the rest of its head.
             if isinstance(raw_requestline, str):
                 raw_requestline = raw_requestline.encode("latin-1")
-            self.parser.unread(raw_requestline)
+            self.parser.unread(bytes(raw_requestline))
             request = self._request = self._read_head()
             if request is None:
                 return False
-            raw_requestline = request.request_line
-        self.requestline = raw_requestline
+        self.requestline = request.request_line
         self.command = request.method
         self.path = request.target
         self.request_version = request.http_version
@@ -402,242 +387,6 @@ class WSGIHandler:
         self.result = self.application(self.environ, self.start_response)
         self.process_result()
 
-    def process_result(self) -> None:
-        result = self.result
-        if (not self.headers_sent and type(result) in (list, tuple) and len(result) > 1
-                and self.status is not None):
-            total = 0
-            for chunk in result:
-                total += len(chunk)
-            if total <= _JOIN_LIMIT:
-                # One send for the headers and the whole small body.
-                result = [b"".join(result)]
-        write = self.write
-        for data in result:
-            if data:
-                write(data)
-        if self.status is None:
-            # Nothing to answer with: as gevent, no response and no traceback; unlike
-            # gevent, the connection closes rather than waiting for a next request that
-            # the client, still waiting for this response, will never send.
-            self.close_connection = True
-            self.log_error("the application returned without calling start_response()")
-            return
-        if not self.headers_sent:
-            write(b"")
-        if self.response_use_chunked:
-            self._sendall(LAST_CHUNK)
-            self.response_length += len(LAST_CHUNK)
-        expected = self._expected_length
-        if expected is not None and self._body_written < expected and self._body_allowed():
-            self.log_error("application sent %d of %d bytes of Content-Length",
-                           self._body_written, expected)
-            self.close_connection = True
-
-    def _body_allowed(self) -> bool:
-        code = self.code or 200
-        return not (code in _NO_BODY_CODES or code < 200 or self.command == "HEAD")
-
-    def start_response(self, status: str, headers: list[tuple[str, str]],
-                       exc_info: Any = None) -> Any:
-        """The WSGI ``start_response``: validates everything (a CR or LF in a header
-        raises, no response splitting) and returns :meth:`write`."""
-        if exc_info:
-            try:
-                if self.headers_sent:
-                    raise exc_info[1].with_traceback(exc_info[2])
-            finally:
-                exc_info = None
-        elif self.status is not None:
-            raise self.ApplicationError("start_response() called a second time without exc_info")
-        code = status_codes.get(status)
-        if code is None:
-            code = status_code(status)
-        provided_content_length = provided_date = provided_connection = None
-        for name, value in headers:
-            kind = header_kinds.get(name)
-            if kind is None:
-                kind = header_kind(name, value)
-            if type(value) is not str or not (value.isascii() and value.isprintable()):
-                check_header(name, value)
-            if kind:
-                if kind == 1:
-                    provided_content_length = value
-                elif kind == 2:
-                    provided_date = value
-                else:
-                    provided_connection = value
-        if provided_content_length is not None:
-            if not (provided_content_length.isascii() and provided_content_length.isdigit()):
-                raise self.ApplicationError(
-                    f"invalid Content-Length {provided_content_length!r}")
-            self._expected_length = int(provided_content_length)
-            if code in _NO_BODY_CODES and self._expected_length:
-                # gevent's message, and as bytes: applications (and gevent's tests) answer
-                # with the exception's args.
-                raise self.ApplicationError(
-                    f"Invalid Content-Length for {code} response: {provided_content_length!r}"
-                    " (must be absent or zero)".encode("latin-1"))
-        else:
-            self._expected_length = None
-        if provided_connection is not None and "close" in provided_connection.lower():
-            self.close_connection = True
-        self.status = status
-        self.code = code
-        self.response_headers = list(headers)
-        self.provided_content_length = provided_content_length
-        self.provided_date = provided_date
-        return self.write
-
-    def finalize_headers(self) -> None:
-        """Add Date, the framing (Content-Length or chunked) and Connection to the
-        response headers, just before they are sent."""
-        headers = self.response_headers
-        assert headers is not None
-        if self.provided_date is None:
-            headers.append(("Date", http_date()))
-        code = self.code or 200
-        if code == 101:
-            self.connection_upgraded = True
-        elif self.provided_content_length is None and (
-                self._body_allowed() or self.command == "HEAD"):
-            result = self.result
-            if hasattr(result, "__len__") and not isinstance(result, (str, bytes)):
-                total = sum(len(chunk) for chunk in result)
-                headers.append(("Content-Length", str(total)))
-                self.provided_content_length = str(total)
-                self._expected_length = total
-            elif self.command == "HEAD":
-                pass
-            elif self.request_version == "HTTP/1.1":
-                self.response_use_chunked = True
-                headers.append(("Transfer-Encoding", "chunked"))
-            else:
-                # HTTP/1.0 without a length: the end of the body is the close.
-                self.close_connection = True
-        if getattr(self.server, "_stopping", False):
-            self.close_connection = True
-        if not self.connection_upgraded:
-            # Say what we do, unless the application already did.
-            if self.close_connection:
-                if not has_connection(headers):
-                    headers.append(("Connection", "close"))
-            elif self.request_version == "HTTP/1.0" and not has_connection(headers):
-                headers.append(("Connection", "keep-alive"))
-
-    def write(self, data: bytes) -> None:
-        """The WSGI ``write`` callable (and how the result is sent)."""
-        if self.status is None:
-            raise self.ApplicationError("write() before start_response()")
-        if not data:
-            if self.headers_sent:
-                return
-            data = b""
-        elif type(data) is not bytes:
-            if not isinstance(data, (bytes, bytearray, memoryview)):
-                self._refuse_body(data)
-                raise TypeError(f"the application must write bytes, not {type(data).__name__}")
-            data = bytes(data)
-        if self.headers_sent:
-            self._write(data)
-        else:
-            self._write_with_headers(data)
-
-    def _refuse_body(self, data: Any) -> None:
-        """Content for a 204 or 304 response is an application error (as in gevent); the
-        body of a response to HEAD is dropped silently."""
-        code = self.code
-        if data and code in _NO_BODY_CODES:
-            raise self.ApplicationError(f"The {code} response must have no body")
-
-    def _write(self, data: bytes) -> None:
-        if not self._body_allowed():
-            self._refuse_body(data)
-            return
-        self._count_body(data)
-        if self.response_use_chunked:
-            if len(data) > _JOIN_LIMIT:
-                self._send_parts([b"%x\r\n" % len(data), data, b"\r\n"])
-                return
-            data = encode_chunk(data)
-        self._sendall(data)
-        self.response_length += len(data)
-
-    def _send_parts(self, parts: list[bytes]) -> None:
-        """Send *parts* in order: one ``sendmsg`` (gather write) on a plain socket, so a
-        large body is neither copied nor sent in a segment of its own."""
-        total = 0
-        for part in parts:
-            total += len(part)
-        sock = self.socket
-        if self.rfile.waitable is sock and _c_sendmsg is not None:
-            try:
-                sent = _c_sendmsg(sock, parts)
-            except BlockingIOError:
-                sent = 0
-            self.response_length += total
-            if sent == total:
-                return
-            for part in parts:
-                size = len(part)
-                if sent >= size:
-                    sent -= size
-                    continue
-                self._sendall(memoryview(part)[sent:] if sent else part)
-                sent = 0
-            return
-        for part in parts:
-            self._sendall(part)
-            self.response_length += len(part)
-
-    def _count_body(self, data: bytes) -> None:
-        written = self._body_written + len(data)
-        expected = self._expected_length
-        if expected is not None and written > expected:
-            self.close_connection = True
-            raise self.ApplicationError(
-                f"the application wrote {written} bytes, more than Content-Length {expected}")
-        self._body_written = written
-
-    def _write_with_headers(self, data: bytes) -> None:
-        if data and self.code in _NO_BODY_CODES:
-            self._refuse_body(data)
-        self.headers_sent = True
-        wsgi_input = self.wsgi_input
-        if wsgi_input is not None and wsgi_input._continue_socket is not None:
-            # The final response begins before the body was asked for: no interim 100 may
-            # follow it, and the client may or may not send the body, so the bytes after this
-            # response cannot be trusted as the next request (gevent #2075): close.
-            wsgi_input._continue_socket = None
-            wsgi_input._continue_refused = True
-            self.close_connection = True
-        self.finalize_headers()
-        status = self.status
-        if len(status) == 3:  # type: ignore[arg-type]
-            status = f"{status} {reason_phrase(int(status))}"  # type: ignore[arg-type]
-        # Always our own version in the status line (RFC 9110 2.5), even to 1.0 clients.
-        # Names and values were checked by start_response; ": ".join formats each pair.
-        headers = self.response_headers
-        if headers:
-            lines = "\r\n".join(map(": ".join, headers))
-            head = f"HTTP/1.1 {status}\r\n{lines}\r\n\r\n".encode("latin-1")
-        else:
-            head = f"HTTP/1.1 {status}\r\n\r\n".encode("latin-1")
-        if data and self._body_allowed():
-            self._count_body(data)
-            if len(data) > _JOIN_LIMIT:
-                # Large: gather the pieces into one sendmsg rather than copy the body.
-                if self.response_use_chunked:
-                    self._send_parts([head, b"%x\r\n" % len(data), data, b"\r\n"])
-                else:
-                    self._send_parts([head, data])
-                return
-            if self.response_use_chunked:
-                data = encode_chunk(data)
-            head += data
-        self._sendall(head)
-        self.response_length += len(head)
-
     # -- errors and logging ---------------------------------------------------------------
 
     def handle_error(self, t: Any, v: Any, tb: Any) -> None:
@@ -674,8 +423,9 @@ class WSGIHandler:
         except Exception:  # a broken log must not take the connection down: say so once
             self._print_unexpected_exc()
 
-    #: Reports an error of the error reporting itself (a bad format, a broken log) on
-    #: stderr; gevent's tests override it to prove a path prints nothing.
+    # Compatibility (gevent's name, which its tests override to prove a path prints
+    # nothing): reports an error of the error reporting itself (a bad format, a broken
+    # log) on stderr.
     _print_unexpected_exc = staticmethod(traceback.print_exc)
 
     def log_request(self) -> None:
@@ -873,6 +623,11 @@ class WSGIServer(StreamServer):
         handler = self.handler_class(sock, address, self)
         handler.handle()
 
+
+# Compatibility: names that gevent's users and tests reach.
+# ``pywsgi._NoopLog`` (imported above) is the log of a server made with ``log=None``
+# (gevent's tests pass one as ``log=``); ``WSGIHandler._print_unexpected_exc`` is in the
+# class, beside log_error.
 
 if __name__ == "__main__":
     from gevent._pywsgi_cli import main
