@@ -489,8 +489,8 @@ class WSGIHandler(ResponseWriter):
         env["wsgi.input"] = self.wsgi_input
         # An upgrade request's stream goes on past the (empty) body: the application must
         # not read wsgi.input to EOF expecting it to end (gevent says False here too).
-        env["wsgi.input_terminated"] = not (
-            "HTTP_UPGRADE" in env or "upgrade" in env.get("HTTP_CONNECTION", "").lower())
+        env["wsgi.input_terminated"] = not ("HTTP_UPGRADE" in env or (
+            "HTTP_CONNECTION" in env and "upgrade" in env["HTTP_CONNECTION"].lower()))
         return env
 
 
