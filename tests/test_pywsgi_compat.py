@@ -10,6 +10,7 @@ import pickle
 import pytest
 
 from gevent import pywsgi
+from gevent.event import Event
 from gevent.pywsgi import Input, SecureEnviron, WSGISecureEnviron, WSGIServer
 from test_pywsgi import client_of, hello, serving
 
@@ -229,3 +230,30 @@ def test_oversize_trailer_closes_the_connection_after_the_response():
                                 b"2\r\noh\r\n4\r\n hai\r\n0\r\ntrailer: "
                                 + b"t" * pywsgi.MAX_REQUEST_LINE)
     assert response.startswith(b"HTTP/1.1 200 OK") and response.endswith(b"\r\n\r\noh hai")
+
+
+@pytest.mark.parametrize(("framing", "body", "message"), [
+    ("Transfer-Encoding: chunked", b"4\r\nthi",
+     "unexpected end of file while parsing chunked data"),
+    ("Content-Length: 10", b"thi", "unexpected end of file while reading request at position 3"),
+])
+def test_client_closing_mid_body_is_an_oserror_reported_like_any_other(framing, body, message,
+                                                                       capsys):
+    seen = []
+    done = Event()
+
+    def app(environ, start_response):
+        try:
+            environ["wsgi.input"].read()
+        except OSError as error:
+            seen.append(str(error))
+            raise
+        finally:
+            done.set()
+
+    with serving(app) as server:
+        with client_of(server) as client:
+            client.send(f"POST / HTTP/1.1\r\nHost: x\r\n{framing}\r\n\r\n".encode() + body)
+        assert done.wait(5)
+    assert seen == [message]
+    assert message in capsys.readouterr().err  # through Hub.handle_error, as in gevent

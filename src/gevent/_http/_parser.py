@@ -268,6 +268,11 @@ class RequestParser:
         self._eof = True
 
     @property
+    def eof(self) -> bool:
+        """True once :meth:`feed_eof` was called: the peer closed its side."""
+        return self._eof
+
+    @property
     def buffered(self) -> int:
         """How many received bytes have not been turned into events yet."""
         return len(self._buffer)
