@@ -25,7 +25,8 @@ import inspect
 import weakref
 from asyncio import coroutines, events, futures, tasks
 from asyncio import unix_events as _unix_events
-from typing import Any, Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from greenlet import getcurrent
 
