@@ -27,12 +27,14 @@ import os
 import sys
 from asyncio import base_events, coroutines, events, tasks
 from asyncio import unix_events as _unix_events
+from time import monotonic, perf_counter
 
 from greenlet import getcurrent
 from greenlet import greenlet as RawGreenlet
 
 from . import _asyncio_runner as _runner
 from ._asyncio_selector import HubSelector
+from ._core._loop import CALLBACK_BUDGET
 from .hub import _threadlocal, get_hub
 
 __all__ = ["EventLoop"]
@@ -58,6 +60,9 @@ class _Sentinel:
 _RUN = _Sentinel("run a batch")
 _BATCH_DONE = _Sentinel("batch done")
 _WAKE = _Sentinel("loop stopped")
+#: Stands for the batch entry while a runner is running batches: nothing needs scheduling.
+_IN_BATCH = [None, ()]
+_BUDGET = CALLBACK_BUDGET
 
 
 class _TimerHandle(events.TimerHandle):
@@ -243,6 +248,8 @@ class EventLoop(asyncio.SelectorEventLoop):
             result = runner.switch(_RUN)
         except BaseException as exc:
             self._runner = None
+            if self._batch_entry is _IN_BATCH:
+                self._batch_entry = None
             owner = self._owner
             if owner is None:
                 raise
@@ -251,33 +258,56 @@ class EventLoop(asyncio.SelectorEventLoop):
         if result is not _BATCH_DONE and self._runner is runner:
             # The runner blocked inside a handle: it now belongs to that handle.
             self._runner = None
+            if self._batch_entry is _IN_BATCH:
+                self._batch_entry = None
             saved_loop, saved_hooks = self._runner_saved
             _runner.hub_state(self._hub).detach(self, runner, saved_loop, saved_hooks)
             if self._ready and self._batch_entry is None:
                 self._schedule_batch()
 
     def _run_handles(self, value) -> None:
+        # The runner's body. Each time the hub switches in (_RUN) it runs batches: the handles
+        # ready when a batch starts, as one iteration of asyncio's loop. It keeps going with
+        # the next batch while nothing else is waiting in the hub (no greenlet or callback
+        # ready, no timer due) for at most the hub's callback budget, so a busy asyncio
+        # program pays the switch and the per-thread bookkeeping once per budget, not once
+        # per iteration; then it switches back to the hub.
         me = getcurrent()
         hub = self._hub
         ready = self._ready
         popleft = ready.popleft
+        hub_ready = self._hub_ready
+        heap = self._hub_timers.heap
         get_hooks = sys.get_asyncgen_hooks
         set_hooks = sys.set_asyncgen_hooks
         while True:
             if value is _RUN:
+                self._batch_entry = _IN_BATCH
                 saved = self._runner_saved = (_get_running_loop(), get_hooks())
                 _set_running_loop(self)
                 set_hooks(self._asyncgen_firstiter_hook, self._asyncgen_finalizer_hook)
+                started = perf_counter()
                 try:
-                    ntodo = len(ready)
-                    if self._debug:
-                        self._run_handles_debug(me, ntodo)
-                    else:
-                        while ntodo and self._runner is me:
-                            ntodo -= 1
-                            handle = popleft()
-                            if not handle._cancelled:
-                                handle._run()
+                    while True:
+                        ntodo = len(ready)
+                        if self._debug:
+                            self._run_handles_debug(me, ntodo)
+                        else:
+                            while ntodo and self._runner is me:
+                                ntodo -= 1
+                                handle = popleft()
+                                if not handle._cancelled:
+                                    handle._run()
+                        if self._runner is not me:
+                            break
+                        if self._stopping and self._owner_driving:
+                            self._owner_driving = False
+                            self._stop_driving()
+                            self._hub_loop.run_callback(self._owner.switch, _WAKE)
+                        if (not ready or not self._drivers or hub_ready
+                                or (heap and heap[0][0] <= monotonic())
+                                or perf_counter() - started > _BUDGET):
+                            break
                 finally:
                     if self._runner is me:
                         _set_running_loop(saved[0])
@@ -286,10 +316,9 @@ class EventLoop(asyncio.SelectorEventLoop):
                         _runner.hub_state(hub).finish(me)
                 if self._runner is not me:
                     return
-                if self._stopping and self._owner_driving:
-                    self._owner_driving = False
-                    self._stop_driving()
-                    self._hub_loop.run_callback(self._owner.switch, _WAKE)
+                self._batch_entry = None
+                if ready:
+                    self._schedule_batch()
             value = _raw_switch(hub, _BATCH_DONE)
 
     def _run_handles_debug(self, me, ntodo: int) -> None:
@@ -396,7 +425,7 @@ class EventLoop(asyncio.SelectorEventLoop):
         if self.is_closed():
             return
         entry = self._batch_entry
-        if entry is not None:
+        if entry is not None and entry is not _IN_BATCH:
             entry[0] = None
             self._batch_entry = None
         super().close()
