@@ -28,6 +28,7 @@ import sys
 from asyncio import base_events, coroutines, events, tasks
 from asyncio import unix_events as _unix_events
 from time import monotonic, perf_counter
+from typing import Any
 
 from greenlet import getcurrent
 from greenlet import greenlet as RawGreenlet
@@ -45,6 +46,7 @@ _raw_switch = RawGreenlet.switch
 _get_running_loop = events._get_running_loop
 _set_running_loop = events._set_running_loop
 _Handle = events.Handle
+_format_handle = getattr(base_events, "_format_handle")  # noqa: B009 (not in the stubs)
 
 
 class _Sentinel:
@@ -81,6 +83,31 @@ HUB_MESSAGE = (
 
 class EventLoop(asyncio.SelectorEventLoop):
     """An asyncio event loop whose waiting is done by the gevent hub of this thread."""
+
+    # What we use of asyncio's own loop classes (not in their type stubs).
+    _ready: Any
+    _closed: bool
+    _stopping: bool
+    _debug: bool
+    _selector: Any
+    _signal_handlers: dict
+    _default_executor: Any
+    _executor_shutdown_called: bool
+    _coroutine_origin_tracking_enabled: bool
+    _check_closed: Any
+    _check_callback: Any
+    _check_signal: Any
+    _handle_signal: Any
+    _set_coroutine_origin_tracking: Any
+    _asyncgen_firstiter_hook: Any
+    _asyncgen_finalizer_hook: Any
+    _remove_reader: Any
+    _remove_writer: Any
+    _batch_entry: Any
+    _owner: Any
+    _runner: Any
+    _runner_saved: Any
+    _keepalive: Any
 
     def __init__(self, hub=None) -> None:
         if hub is None:
@@ -332,8 +359,7 @@ class EventLoop(asyncio.SelectorEventLoop):
             handle._run()
             dt = self.time() - t0
             if dt >= self.slow_callback_duration:
-                logger.warning("Executing %s took %.3f seconds", base_events._format_handle(handle),
-                               dt)
+                logger.warning("Executing %s took %.3f seconds", _format_handle(handle), dt)
 
     # -- callbacks and timers ------------------------------------------------------------------
 
@@ -442,7 +468,7 @@ class EventLoop(asyncio.SelectorEventLoop):
 
     # -- signals -------------------------------------------------------------------------------
 
-    def add_signal_handler(self, sig, callback, *args) -> None:
+    def add_signal_handler(self, sig, callback, *args) -> None:  # type: ignore[override]
         """Run ``callback(*args)`` in the loop when *sig* arrives (main thread only)."""
         if coroutines.iscoroutine(callback) or coroutines.iscoroutinefunction(callback):
             raise TypeError("coroutines cannot be used with add_signal_handler()")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import sys
 import weakref
 from asyncio import events, tasks
+from typing import Any
 
 import greenlet as _greenlet
 
@@ -34,10 +35,9 @@ set_running_loop = events._set_running_loop
 _get_asyncgen_hooks = sys.get_asyncgen_hooks
 _set_asyncgen_hooks = sys.set_asyncgen_hooks
 
-try:
-    swap_current_task = tasks._swap_current_task  # Python 3.12+
-except AttributeError:  # 3.10, 3.11: the current task lives in a plain dict keyed by loop
-    _current_tasks = tasks._current_tasks
+swap_current_task: Any = getattr(tasks, "_swap_current_task", None)  # Python 3.12+
+if swap_current_task is None:  # 3.10, 3.11: the current task lives in a plain dict keyed by loop
+    _current_tasks = getattr(tasks, "_current_tasks")  # noqa: B009 (not in the stubs)
 
     def swap_current_task(loop, task):
         previous = _current_tasks.get(loop)
@@ -80,7 +80,7 @@ class HubState:
 
     def __init__(self, hub) -> None:
         self.hub_ref = weakref.ref(hub)
-        self.default_loop = None
+        self.default_loop: Any = None
         self.detached: dict = {}
         self._previous_tracer = None
         self._tracing = False

@@ -138,7 +138,7 @@ def await_(awaitable: Awaitable[_T], timeout: float | None = None) -> _T:
             awaitable.close()
         raise RuntimeError(HUB_MESSAGE.format(what="gevent.asyncio.await_()"))
     if futures.isfuture(awaitable):
-        loop = futures._get_loop(awaitable)
+        loop = getattr(futures, "_get_loop")(awaitable)  # noqa: B009 (not in the stubs)
         if not isinstance(loop, EventLoop):
             raise RuntimeError(
                 f"await_() can only wait for futures of a gevent.asyncio.EventLoop; {awaitable!r} "
