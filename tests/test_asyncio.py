@@ -873,3 +873,36 @@ def test_python_m_gevent_monkey_applies_it(tmp_path):
         runpy.run_module("gevent.monkey", run_name="__main__")
     """)
     assert out == "EventLoopPolicy"
+
+
+def test_importing_gevent_asyncio_first_after_patch_all():
+    out = _run_script("""
+        from gevent import monkey; monkey.patch_all()
+        import sys
+        assert "asyncio" not in sys.modules
+        from gevent.asyncio import await_
+        import asyncio
+        async def answer():
+            return 42
+        print(await_(answer()), type(asyncio.get_event_loop_policy()).__name__)
+    """)
+    assert out == "42 EventLoopPolicy"
+
+
+def test_the_hubs_loop_keeps_serving_after_await_returns():
+    async def handle(reader, writer):
+        writer.write((await reader.readline()).upper())
+        await writer.drain()
+        writer.close()
+
+    server = ga.await_(asyncio.start_server(handle, "127.0.0.1", 0), timeout=TIMEOUT)
+    try:
+        from gevent import socket as gsocket
+
+        with gsocket.create_connection(server.sockets[0].getsockname(), timeout=TIMEOUT) as sock:
+            sock.sendall(b"hi\n")
+            assert sock.makefile("rb").readline() == b"HI\n"
+        assert not ga.get_loop().is_running()
+    finally:
+        server.close()
+        ga.await_(server.wait_closed(), timeout=TIMEOUT)

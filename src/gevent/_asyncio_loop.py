@@ -117,6 +117,9 @@ class EventLoop(asyncio.SelectorEventLoop):
         self._hub_ready = hub_loop._ready
         self._hub_timers = hub_loop._timers
         self._drivers = 0
+        # Processes its handles: while driven, or always for the hub's own loop (get_loop()).
+        self._active = False
+        self._background = False
         self._owner = None
         self._owner_driving = False
         self._batch_entry = None
@@ -181,10 +184,11 @@ class EventLoop(asyncio.SelectorEventLoop):
 
     def stop(self) -> None:
         self._stopping = True
-        if self._drivers and self._batch_entry is None and not self._closed:
+        if self._active and self._batch_entry is None and not self._closed:
             self._schedule_batch()
 
     def _start_driving(self) -> None:
+        """Someone waits on this loop: process handles and keep the hub alive."""
         self._drivers += 1
         if self._drivers == 1:
             keepalive = self._keepalive
@@ -193,9 +197,7 @@ class EventLoop(asyncio.SelectorEventLoop):
             keepalive.start(_noop)
             if self._debug:
                 self._set_coroutine_origin_tracking(True)
-            self._selector.resume()
-            if self._ready and self._batch_entry is None:
-                self._schedule_batch()
+            self._activate()
 
     def _stop_driving(self) -> None:
         self._drivers -= 1
@@ -204,6 +206,19 @@ class EventLoop(asyncio.SelectorEventLoop):
                 self._keepalive.stop()
             if self._coroutine_origin_tracking_enabled:
                 self._set_coroutine_origin_tracking(False)
+            self._active = self._background
+
+    def _run_in_background(self) -> None:
+        """Process handles whenever the hub runs, like greenlets, without keeping it alive."""
+        self._background = True
+        self._activate()
+
+    def _activate(self) -> None:
+        if not self._active and not self._closed:
+            self._active = True
+            self._selector.resume()
+            if self._ready and self._batch_entry is None:
+                self._schedule_batch()
 
     def _wait_future(self, future, timeout):
         """Block this greenlet (not the hub) until *future* is done, running the loop meanwhile.
@@ -253,7 +268,7 @@ class EventLoop(asyncio.SelectorEventLoop):
     # -- batches -------------------------------------------------------------------------------
 
     def _schedule_batch(self) -> None:
-        if not self._drivers or self._closed:
+        if not self._active or self._closed:
             return
         if _threadlocal.hub is not self._hub:
             raise RuntimeError(
@@ -266,7 +281,7 @@ class EventLoop(asyncio.SelectorEventLoop):
 
     def _run_batch(self) -> None:
         self._batch_entry = None
-        if not self._drivers:
+        if not self._active:
             return
         runner = self._runner
         if runner is None:
@@ -331,7 +346,7 @@ class EventLoop(asyncio.SelectorEventLoop):
                             self._owner_driving = False
                             self._stop_driving()
                             self._hub_loop.run_callback(self._owner.switch, _WAKE)
-                        if (not ready or not self._drivers or hub_ready
+                        if (not ready or not self._active or hub_ready
                                 or (heap and heap[0][0] <= monotonic())
                                 or perf_counter() - started > _BUDGET):
                             break
@@ -462,6 +477,7 @@ class EventLoop(asyncio.SelectorEventLoop):
             self._keepalive.close()
             self._keepalive = None
         self._runner = None
+        self._active = self._background = False
         state = _runner.hub_state(self._hub)
         if state.default_loop is self:
             state.default_loop = None

@@ -7,7 +7,7 @@
 # queue, exactly what ``_process_events`` does after a select. The hub's poller is the only
 # poller: ``select()`` is never called.
 #
-# A loop that nobody is running must not make the hub spin: a level-triggered fd that stays
+# A loop that is not processing handles must not make the hub spin: a level-triggered fd that stays
 # readable would fire on every poll. So a watcher that fires while its loop is not running stops
 # itself and is remembered; ``resume()`` restarts those when the loop runs again.
 
@@ -60,7 +60,7 @@ class _Entry:
 
     def on_read(self) -> None:
         loop = self.selector._loop
-        if not loop._drivers:
+        if not loop._active:
             self.reader.stop()
             self.selector._paused.add(self)
             return
@@ -75,7 +75,7 @@ class _Entry:
 
     def on_write(self) -> None:
         loop = self.selector._loop
-        if not loop._drivers:
+        if not loop._active:
             self.writer.stop()
             self.selector._paused.add(self)
             return
