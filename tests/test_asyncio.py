@@ -906,3 +906,41 @@ def test_the_hubs_loop_keeps_serving_after_await_returns():
     finally:
         server.close()
         ga.await_(server.wait_closed(), timeout=TIMEOUT)
+
+
+def test_call_soon_threadsafe_keeps_fifo_with_call_soon(loop):
+    results = []
+    loop.call_soon_threadsafe(results.append, "threadsafe-1")
+    loop.call_soon(results.append, "soon")
+    thread = threading.Thread(target=loop.call_soon_threadsafe, args=(results.append, "thread"))
+    thread.start()
+    thread.join(TIMEOUT)
+    loop.call_soon(results.append, "soon-2")
+    loop.call_soon(loop.stop)
+    loop.run_forever()
+    assert results == ["threadsafe-1", "soon", "thread", "soon-2"]
+
+
+def test_run_in_executor_turns_a_concurrent_cancellation_into_asyncio_cancelled(loop):
+    import concurrent.futures
+
+    def cancelled():
+        raise concurrent.futures.CancelledError()
+
+    with pytest.raises(asyncio.CancelledError):
+        loop.run_until_complete(loop.run_in_executor(None, cancelled))
+
+
+def test_a_parked_runner_keeps_no_reference_to_the_last_handle(loop):
+    import gc
+    import weakref
+
+    class Result:
+        pass
+
+    async def main():
+        return Result()
+
+    ref = weakref.ref(loop.run_until_complete(main()))
+    gc.collect()
+    assert ref() is None

@@ -21,6 +21,7 @@ each); each processes its handles only while someone runs it (``run_forever``,
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import errno
 import logging
 import os
@@ -356,6 +357,7 @@ class EventLoop(asyncio.SelectorEventLoop):
                         set_hooks(*saved[1])
                     else:
                         _runner.hub_state(hub).finish(me)
+                handle = None  # parked runners must not keep the last handle (and its task) alive
                 if self._runner is not me:
                     return
                 self._batch_entry = None
@@ -400,12 +402,19 @@ class EventLoop(asyncio.SelectorEventLoop):
         handle = _Handle(callback, args, self, context)
         if handle._source_traceback:
             del handle._source_traceback[-1]
-        self._hub_loop.run_callback_threadsafe(self._add_callback_from_thread, handle)
+        # A deque append is atomic: the handle keeps its FIFO place among call_soon's, as in
+        # asyncio; only the batch has to be scheduled from the loop's own thread.
+        self._ready.append(handle)
+        if _threadlocal.hub is self._hub:
+            if self._batch_entry is None:
+                self._schedule_batch()
+        else:
+            self._hub_loop.run_callback_threadsafe(self._schedule_from_thread)
         return handle
 
-    def _add_callback_from_thread(self, handle) -> None:
-        if not self._closed:
-            self._add_callback(handle)
+    def _schedule_from_thread(self) -> None:
+        if self._ready and self._batch_entry is None and not self._closed:
+            self._schedule_batch()
 
     def _write_to_self(self) -> None:
         # Nothing to wake: handles are queued on the hub, which polls for us.
@@ -570,6 +579,8 @@ class EventLoop(asyncio.SelectorEventLoop):
                 return
             if result.successful():
                 future.set_result(result.value)
+            elif isinstance(result.exception, concurrent.futures.CancelledError):
+                future.cancel()  # as asyncio.wrap_future converts it
             else:
                 future.set_exception(result.exception)
 
