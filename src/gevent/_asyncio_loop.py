@@ -94,6 +94,7 @@ class EventLoop(asyncio.SelectorEventLoop):
     _signal_handlers: dict
     _default_executor: Any
     _executor_shutdown_called: bool
+    _internal_fds: int
     _coroutine_origin_tracking_enabled: bool
     _check_closed: Any
     _check_callback: Any
@@ -421,10 +422,12 @@ class EventLoop(asyncio.SelectorEventLoop):
         pass
 
     def _make_self_pipe(self) -> None:
+        # No self-pipe: the hub's wake-up fd plays its part (counted as our internal fd).
         self._ssock = self._csock = None
+        self._internal_fds += 1
 
     def _close_self_pipe(self) -> None:
-        pass
+        self._internal_fds -= 1
 
     def call_at(self, when, callback, *args, context=None):
         if when is None:
