@@ -516,10 +516,23 @@ class EventLoop(asyncio.SelectorEventLoop):
             self._keepalive.close()
             self._keepalive = None
         self._runner = None
-        self._active = self._background = False
+        self._active = False
         state = _runner.hub_state(self._hub)
         if state.default_loop is self:
             state.default_loop = None
+
+    def __del__(self, _warn=None) -> None:
+        if getattr(self, "_background", False):
+            # The hub's own loop is never closed by its users, as the hub is never destroyed
+            # by them: close it quietly, without asyncio's "unclosed event loop" warning.
+            if not self._closed and not self._drivers:
+                try:
+                    self.close()
+                except Exception:  # interpreter shutdown: modules may be half torn down
+                    pass
+            return
+        if hasattr(self, "_closed"):  # __init__ completed
+            super().__del__()
 
     # -- signals -------------------------------------------------------------------------------
 
