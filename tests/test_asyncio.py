@@ -944,3 +944,59 @@ def test_a_parked_runner_keeps_no_reference_to_the_last_handle(loop):
     ref = weakref.ref(loop.run_until_complete(main()))
     gc.collect()
     assert ref() is None
+
+
+def test_await_inside_a_coroutine_blocks_only_that_task():
+    async def inner():
+        await asyncio.sleep(0.01)
+        return "inner"
+
+    async def outer():
+        return ga.await_(inner())
+
+    async def main():
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.001)
+
+        tick_task = asyncio.ensure_future(ticker())
+        value = await outer()
+        tick_task.cancel()
+        return value, ticks > 0
+
+    assert run(main()) == ("inner", True)
+
+
+def test_each_thread_has_its_own_hub_and_loops():
+    results = []
+
+    async def work():
+        gevent.sleep(0.01)
+        await asyncio.sleep(0.01)
+        return threading.get_ident()
+
+    def in_thread():
+        results.append(ga.run(work()))
+        results.append(ga.await_(work()))
+
+    threads = [threading.Thread(target=in_thread) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT)
+    assert sorted(results) == sorted([t.ident for t in threads for _ in range(2)])
+
+
+def test_gevent_timeout_inside_a_coroutine():
+    async def main():
+        with gevent.Timeout(0.05, False):
+            gevent.sleep(10)
+            return "not reached"
+        await asyncio.sleep(0)
+        return "timed out"
+
+    assert run(main()) == "timed out"
