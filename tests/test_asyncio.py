@@ -1000,3 +1000,41 @@ def test_gevent_timeout_inside_a_coroutine():
         return "timed out"
 
     assert run(main()) == "timed out"
+
+
+def test_run_until_complete_from_the_hub_refuses_before_starting_anything(loop):
+    import warnings
+
+    errors = []
+    ran = []
+
+    async def main():
+        ran.append(True)
+
+    def in_hub():
+        try:
+            loop.run_until_complete(main())
+        except RuntimeError as exc:
+            errors.append(str(exc))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gevent.get_hub().loop.run_callback(in_hub)
+        gevent.sleep(0.01)
+    assert errors and "hub greenlet" in errors[0]
+    assert not ran and not asyncio.all_tasks(loop)
+
+
+def test_run_until_complete_while_another_greenlet_runs_the_loop(loop):
+    async def value(x):
+        await asyncio.sleep(0.01)
+        return x
+
+    runner = gevent.spawn(loop.run_forever)
+    gevent.sleep(0.01)
+    try:
+        assert gevent.spawn(loop.run_until_complete, value(3)).get(timeout=TIMEOUT) == 3
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        runner.join(TIMEOUT)
+    assert runner.dead

@@ -184,10 +184,15 @@ class EventLoop(asyncio.SelectorEventLoop):
 
     def run_until_complete(self, future):
         self._check_closed()
+        try:
+            self._check_greenlet("run_until_complete()")
+        except RuntimeError:
+            if coroutines.iscoroutine(future):
+                future.close()  # refused before it ran: no "never awaited" warning on top
+            raise
         if (self._owner is not None and _get_running_loop() is None
                 and getcurrent() is not self._owner):
             # Another greenlet runs this loop: wait for the future alongside it.
-            self._check_greenlet("run_until_complete()")
             return self._wait_future(tasks.ensure_future(future, loop=self), None)
         return super().run_until_complete(future)
 
