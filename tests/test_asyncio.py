@@ -1038,3 +1038,19 @@ def test_run_until_complete_while_another_greenlet_runs_the_loop(loop):
         loop.call_soon_threadsafe(loop.stop)
         runner.join(TIMEOUT)
     assert runner.dead
+
+
+def test_gevent_thread_pool_executor_as_the_default_executor(loop):
+    from gevent.threadpool import ThreadPoolExecutor
+
+    executor = ThreadPoolExecutor(2)
+    loop.set_default_executor(executor)
+
+    async def main():
+        value = await loop.run_in_executor(None, sum, [1, 2, 3])
+        await loop.shutdown_default_executor()
+        return value
+
+    assert loop.run_until_complete(main()) == 6
+    with pytest.raises(TypeError):
+        loop.set_default_executor(object())

@@ -616,6 +616,15 @@ class EventLoop(asyncio.SelectorEventLoop):
             return self._run_in_hub_pool(func, args)
         return super().run_in_executor(executor, func, *args)
 
+    def set_default_executor(self, executor) -> None:
+        """As asyncio's, and also accepts :class:`gevent.threadpool.ThreadPoolExecutor`."""
+        from .threadpool import ThreadPoolExecutor
+
+        if isinstance(executor, ThreadPoolExecutor):
+            self._default_executor = executor
+            return
+        super().set_default_executor(executor)
+
     def _run_in_hub_pool(self, func, args):
         future = self.create_future()
         job = self._hub.threadpool.spawn(func, *args)
