@@ -184,10 +184,15 @@ class EventLoop(asyncio.SelectorEventLoop):
 
     def run_until_complete(self, future):
         self._check_closed()
+        try:
+            self._check_greenlet("run_until_complete()")
+        except RuntimeError:
+            if coroutines.iscoroutine(future):
+                future.close()  # refused before it ran: no "never awaited" warning on top
+            raise
         if (self._owner is not None and _get_running_loop() is None
                 and getcurrent() is not self._owner):
             # Another greenlet runs this loop: wait for the future alongside it.
-            self._check_greenlet("run_until_complete()")
             return self._wait_future(tasks.ensure_future(future, loop=self), None)
         return super().run_until_complete(future)
 
@@ -516,10 +521,23 @@ class EventLoop(asyncio.SelectorEventLoop):
             self._keepalive.close()
             self._keepalive = None
         self._runner = None
-        self._active = self._background = False
+        self._active = False
         state = _runner.hub_state(self._hub)
         if state.default_loop is self:
             state.default_loop = None
+
+    def __del__(self, _warn=None) -> None:
+        if getattr(self, "_background", False):
+            # The hub's own loop is never closed by its users, as the hub is never destroyed
+            # by them: close it quietly, without asyncio's "unclosed event loop" warning.
+            if not self._closed and not self._drivers:
+                try:
+                    self.close()
+                except Exception:  # interpreter shutdown: modules may be half torn down
+                    pass
+            return
+        if hasattr(self, "_closed"):  # __init__ completed
+            super().__del__()
 
     # -- signals -------------------------------------------------------------------------------
 
@@ -598,6 +616,15 @@ class EventLoop(asyncio.SelectorEventLoop):
             return self._run_in_hub_pool(func, args)
         return super().run_in_executor(executor, func, *args)
 
+    def set_default_executor(self, executor) -> None:
+        """As asyncio's, and also accepts :class:`gevent.threadpool.ThreadPoolExecutor`."""
+        from .threadpool import ThreadPoolExecutor
+
+        if isinstance(executor, ThreadPoolExecutor):
+            self._default_executor = executor
+            return
+        super().set_default_executor(executor)
+
     def _run_in_hub_pool(self, func, args):
         future = self.create_future()
         job = self._hub.threadpool.spawn(func, *args)
@@ -612,7 +639,7 @@ class EventLoop(asyncio.SelectorEventLoop):
             elif isinstance(result.exception, concurrent.futures.CancelledError):
                 future.cancel()  # as asyncio.wrap_future converts it
             else:
-                future.set_exception(result.exception)
+                future.set_exception(_convert_exception(result.exception))
 
         job.rawlink(done)
         return future
@@ -670,6 +697,17 @@ class EventLoop(asyncio.SelectorEventLoop):
         from . import socket as gsocket
 
         return await self.run_in_greenlet(gsocket.getnameinfo, sockaddr, flags)
+
+
+def _convert_exception(exc: BaseException) -> BaseException:
+    # As asyncio.wrap_future does: concurrent.futures' TimeoutError and InvalidStateError are
+    # other classes than asyncio's before 3.11.
+    if type(exc) is concurrent.futures.TimeoutError and exc.__class__ is not asyncio.TimeoutError:
+        return asyncio.TimeoutError(*exc.args)
+    if type(exc) is concurrent.futures.InvalidStateError and \
+            exc.__class__ is not asyncio.InvalidStateError:
+        return asyncio.InvalidStateError(*exc.args)
+    return exc
 
 
 def _wait_jobs(jobs) -> None:
