@@ -1,0 +1,34 @@
+"""What CPython's asyncio tests do on gevent.asyncio's loop, and why.
+
+Run by ``_runner_threads.py test_asyncio.MODULE --asyncio gevent`` (``--asyncio stock``: the same
+tests on asyncio's own loop, for comparison). Keys are module names under ``test``.
+
+SKIP: tests not run at all (they hang or take the process down), per loop.
+KNOWN: tests that fail, each with the reason, per loop (``"gevent"`` or ``"stock"``); a key
+matches a test id or a prefix of one (a class).
+CURATED: the subset ``make test`` runs of a module (all of it: GEVENT_STDLIB_FULL=1).
+
+Full-run counts (Python 3.11.7) are in tests/stdlib/RESULTS_asyncio.md.
+"""
+
+from __future__ import annotations
+
+MODULES = ["test_events", "test_base_events", "test_tasks", "test_futures", "test_streams",
+           "test_sock_lowlevel", "test_subprocess", "test_server", "test_sslproto",
+           "test_timeouts", "test_taskgroups", "test_locks", "test_queues"]
+
+_A = "test.test_asyncio."
+
+SKIP: dict[str, dict[str, dict[str, str]]] = {}
+
+KNOWN: dict[str, dict[str, dict[str, str]]] = {}
+
+CURATED: dict[str, list[str]] = {}
+
+
+def skipped(module: str, loop: str) -> dict[str, str]:
+    return dict(SKIP.get(module, {}).get(loop, {}))
+
+
+def known_failures(module: str, loop: str) -> dict[str, str]:
+    return dict(KNOWN.get(module, {}).get(loop, {}))
