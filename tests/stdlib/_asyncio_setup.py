@@ -3,11 +3,11 @@
 Nothing is monkey-patched: the run installs ``gevent.asyncio.EventLoopPolicy``, so
 ``asyncio.new_event_loop()``, ``asyncio.run()``, ``asyncio.Runner`` and
 ``IsolatedAsyncioTestCase`` get our loop. Some test classes build their loop themselves
-(``create_event_loop`` returning ``asyncio.SelectorEventLoop(...)``, in test_events,
-test_sock_lowlevel, test_server, test_sslproto): their method is replaced by one that asks the
-policy, so the same tests run on our loop. Tests that build asyncio's private loops directly
-(``test_utils.TestLoop`` with its virtual clock, ``BaseEventLoop`` with mocks) still run on
-those: each test's record says whether it asked for our loop (``ours``).
+(``create_event_loop`` or ``new_loop`` returning ``asyncio.SelectorEventLoop(...)``, in
+test_events, test_sock_lowlevel, test_server, test_sslproto): the method is replaced by one
+that asks the policy, so the same tests run on our loop. Tests that build asyncio's private
+loops directly (``test_utils.TestLoop`` with its virtual clock, ``BaseEventLoop`` with mocks)
+still run on those: each test's record says whether it asked for our loop (``ours``).
 
 Some tests reset the policy (``PolicyTests``, each module's ``tearDownModule``): ours is put
 back before every test.
@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import unittest
+
+#: The methods by which test classes make their own loop (test_events, test_sock_lowlevel:
+#: create_event_loop; test_server, test_sslproto: new_loop).
+LOOP_FACTORIES = ("create_event_loop", "new_loop")
 
 
 class Setup:
@@ -51,10 +55,11 @@ class Setup:
         if self.policy is None:
             return
         for cls in {type(test) for test in tests}:
-            if "create_event_loop" in dir(cls):
-                # Ask whatever policy is current when the test runs: ours (see before_test).
-                cls.create_event_loop = lambda self: asyncio.get_event_loop_policy(
-                ).new_event_loop()
+            for factory in LOOP_FACTORIES:
+                if factory in dir(cls):
+                    # Ask whatever policy is current when the test runs: ours (before_test).
+                    setattr(cls, factory,
+                            lambda self: asyncio.get_event_loop_policy().new_event_loop())
 
     def before_test(self) -> None:
         self._used = False

@@ -218,6 +218,13 @@ def run(module_name: str, full: bool, per_test: float, budget: float,
     if asyncio_loop == "gevent":
         summary["passed_on_our_loop"] = sum(
             1 for t, (k, _) in outcomes.items() if k in ("pass", "xfail") and t in ours)
+        by_class: dict[str, list[int]] = {}
+        for test_id in outcomes:
+            counts = by_class.setdefault(test_id.rsplit(".", 1)[0], [0, 0])
+            counts[0] += 1
+            counts[1] += test_id in ours
+        summary["classes"] = {name: {"run": run, "on_our_loop": on_ours}
+                              for name, (run, on_ours) in sorted(by_class.items())}
     return summary
 
 
@@ -240,7 +247,8 @@ def main(argv=None) -> int:
               spec["per_test"], spec["asyncio_loop"])
         return 0
     summary = run(args.module, args.full, args.per_test, args.budget, args.asyncio)
-    print(json.dumps({k: v for k, v in summary.items() if k not in ("known", "unexpected")}))
+    print(json.dumps({k: v for k, v in summary.items()
+                      if k not in ("known", "unexpected", "classes")}))
     for test_id, reason in sorted(summary["known"].items()):
         print(f"  known   {test_id}: {reason}")
     for test_id, message in sorted(summary["unexpected"].items()):
