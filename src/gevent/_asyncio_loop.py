@@ -21,18 +21,22 @@ each); each processes its handles only while someone runs it (``run_forever``,
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import errno
 import logging
 import os
 import sys
 from asyncio import base_events, coroutines, events, tasks
 from asyncio import unix_events as _unix_events
+from time import monotonic, perf_counter
+from typing import Any
 
 from greenlet import getcurrent
 from greenlet import greenlet as RawGreenlet
 
 from . import _asyncio_runner as _runner
 from ._asyncio_selector import HubSelector
+from ._core._loop import CALLBACK_BUDGET
 from .hub import _threadlocal, get_hub
 
 __all__ = ["EventLoop"]
@@ -43,6 +47,7 @@ _raw_switch = RawGreenlet.switch
 _get_running_loop = events._get_running_loop
 _set_running_loop = events._set_running_loop
 _Handle = events.Handle
+_format_handle = getattr(base_events, "_format_handle")  # noqa: B009 (not in the stubs)
 
 
 class _Sentinel:
@@ -58,6 +63,9 @@ class _Sentinel:
 _RUN = _Sentinel("run a batch")
 _BATCH_DONE = _Sentinel("batch done")
 _WAKE = _Sentinel("loop stopped")
+#: Stands for the batch entry while a runner is running batches: nothing needs scheduling.
+_IN_BATCH = [None, ()]
+_BUDGET = CALLBACK_BUDGET
 
 
 class _TimerHandle(events.TimerHandle):
@@ -77,6 +85,31 @@ HUB_MESSAGE = (
 class EventLoop(asyncio.SelectorEventLoop):
     """An asyncio event loop whose waiting is done by the gevent hub of this thread."""
 
+    # What we use of asyncio's own loop classes (not in their type stubs).
+    _ready: Any
+    _closed: bool
+    _stopping: bool
+    _debug: bool
+    _selector: Any
+    _signal_handlers: dict
+    _default_executor: Any
+    _executor_shutdown_called: bool
+    _coroutine_origin_tracking_enabled: bool
+    _check_closed: Any
+    _check_callback: Any
+    _check_signal: Any
+    _handle_signal: Any
+    _set_coroutine_origin_tracking: Any
+    _asyncgen_firstiter_hook: Any
+    _asyncgen_finalizer_hook: Any
+    _remove_reader: Any
+    _remove_writer: Any
+    _batch_entry: Any
+    _owner: Any
+    _runner: Any
+    _runner_saved: Any
+    _keepalive: Any
+
     def __init__(self, hub=None) -> None:
         if hub is None:
             hub = get_hub()
@@ -85,6 +118,9 @@ class EventLoop(asyncio.SelectorEventLoop):
         self._hub_ready = hub_loop._ready
         self._hub_timers = hub_loop._timers
         self._drivers = 0
+        # Processes its handles: while driven, or always for the hub's own loop (get_loop()).
+        self._active = False
+        self._background = False
         self._owner = None
         self._owner_driving = False
         self._batch_entry = None
@@ -149,10 +185,11 @@ class EventLoop(asyncio.SelectorEventLoop):
 
     def stop(self) -> None:
         self._stopping = True
-        if self._drivers and self._batch_entry is None and not self._closed:
+        if self._active and self._batch_entry is None and not self._closed:
             self._schedule_batch()
 
     def _start_driving(self) -> None:
+        """Someone waits on this loop: process handles and keep the hub alive."""
         self._drivers += 1
         if self._drivers == 1:
             keepalive = self._keepalive
@@ -161,9 +198,7 @@ class EventLoop(asyncio.SelectorEventLoop):
             keepalive.start(_noop)
             if self._debug:
                 self._set_coroutine_origin_tracking(True)
-            self._selector.resume()
-            if self._ready and self._batch_entry is None:
-                self._schedule_batch()
+            self._activate()
 
     def _stop_driving(self) -> None:
         self._drivers -= 1
@@ -172,6 +207,19 @@ class EventLoop(asyncio.SelectorEventLoop):
                 self._keepalive.stop()
             if self._coroutine_origin_tracking_enabled:
                 self._set_coroutine_origin_tracking(False)
+            self._active = self._background
+
+    def _run_in_background(self) -> None:
+        """Process handles whenever the hub runs, like greenlets, without keeping it alive."""
+        self._background = True
+        self._activate()
+
+    def _activate(self) -> None:
+        if not self._active and not self._closed:
+            self._active = True
+            self._selector.resume()
+            if self._ready and self._batch_entry is None:
+                self._schedule_batch()
 
     def _wait_future(self, future, timeout):
         """Block this greenlet (not the hub) until *future* is done, running the loop meanwhile.
@@ -221,7 +269,7 @@ class EventLoop(asyncio.SelectorEventLoop):
     # -- batches -------------------------------------------------------------------------------
 
     def _schedule_batch(self) -> None:
-        if not self._drivers or self._closed:
+        if not self._active or self._closed:
             return
         if _threadlocal.hub is not self._hub:
             raise RuntimeError(
@@ -234,7 +282,7 @@ class EventLoop(asyncio.SelectorEventLoop):
 
     def _run_batch(self) -> None:
         self._batch_entry = None
-        if not self._drivers:
+        if not self._active:
             return
         runner = self._runner
         if runner is None:
@@ -243,6 +291,8 @@ class EventLoop(asyncio.SelectorEventLoop):
             result = runner.switch(_RUN)
         except BaseException as exc:
             self._runner = None
+            if self._batch_entry is _IN_BATCH:
+                self._batch_entry = None
             owner = self._owner
             if owner is None:
                 raise
@@ -251,45 +301,68 @@ class EventLoop(asyncio.SelectorEventLoop):
         if result is not _BATCH_DONE and self._runner is runner:
             # The runner blocked inside a handle: it now belongs to that handle.
             self._runner = None
+            if self._batch_entry is _IN_BATCH:
+                self._batch_entry = None
             saved_loop, saved_hooks = self._runner_saved
             _runner.hub_state(self._hub).detach(self, runner, saved_loop, saved_hooks)
             if self._ready and self._batch_entry is None:
                 self._schedule_batch()
 
     def _run_handles(self, value) -> None:
+        # The runner's body. Each time the hub switches in (_RUN) it runs batches: the handles
+        # ready when a batch starts, as one iteration of asyncio's loop. It keeps going with
+        # the next batch while nothing else is waiting in the hub (no greenlet or callback
+        # ready, no timer due) for at most the hub's callback budget, so a busy asyncio
+        # program pays the switch and the per-thread bookkeeping once per budget, not once
+        # per iteration; then it switches back to the hub.
         me = getcurrent()
         hub = self._hub
         ready = self._ready
         popleft = ready.popleft
+        hub_ready = self._hub_ready
+        heap = self._hub_timers.heap
         get_hooks = sys.get_asyncgen_hooks
         set_hooks = sys.set_asyncgen_hooks
         while True:
             if value is _RUN:
+                self._batch_entry = _IN_BATCH
                 saved = self._runner_saved = (_get_running_loop(), get_hooks())
                 _set_running_loop(self)
                 set_hooks(self._asyncgen_firstiter_hook, self._asyncgen_finalizer_hook)
+                started = perf_counter()
                 try:
-                    ntodo = len(ready)
-                    if self._debug:
-                        self._run_handles_debug(me, ntodo)
-                    else:
-                        while ntodo and self._runner is me:
-                            ntodo -= 1
-                            handle = popleft()
-                            if not handle._cancelled:
-                                handle._run()
+                    while True:
+                        ntodo = len(ready)
+                        if self._debug:
+                            self._run_handles_debug(me, ntodo)
+                        else:
+                            while ntodo and self._runner is me:
+                                ntodo -= 1
+                                handle = popleft()
+                                if not handle._cancelled:
+                                    handle._run()
+                        if self._runner is not me:
+                            break
+                        if self._stopping and self._owner_driving:
+                            self._owner_driving = False
+                            self._stop_driving()
+                            self._hub_loop.run_callback(self._owner.switch, _WAKE)
+                        if (not ready or not self._active or hub_ready
+                                or (heap and heap[0][0] <= monotonic())
+                                or perf_counter() - started > _BUDGET):
+                            break
                 finally:
                     if self._runner is me:
                         _set_running_loop(saved[0])
                         set_hooks(*saved[1])
                     else:
                         _runner.hub_state(hub).finish(me)
+                handle = None  # parked runners must not keep the last handle (and its task) alive
                 if self._runner is not me:
                     return
-                if self._stopping and self._owner_driving:
-                    self._owner_driving = False
-                    self._stop_driving()
-                    self._hub_loop.run_callback(self._owner.switch, _WAKE)
+                self._batch_entry = None
+                if ready:
+                    self._schedule_batch()
             value = _raw_switch(hub, _BATCH_DONE)
 
     def _run_handles_debug(self, me, ntodo: int) -> None:
@@ -303,8 +376,7 @@ class EventLoop(asyncio.SelectorEventLoop):
             handle._run()
             dt = self.time() - t0
             if dt >= self.slow_callback_duration:
-                logger.warning("Executing %s took %.3f seconds", base_events._format_handle(handle),
-                               dt)
+                logger.warning("Executing %s took %.3f seconds", _format_handle(handle), dt)
 
     # -- callbacks and timers ------------------------------------------------------------------
 
@@ -330,12 +402,19 @@ class EventLoop(asyncio.SelectorEventLoop):
         handle = _Handle(callback, args, self, context)
         if handle._source_traceback:
             del handle._source_traceback[-1]
-        self._hub_loop.run_callback_threadsafe(self._add_callback_from_thread, handle)
+        # A deque append is atomic: the handle keeps its FIFO place among call_soon's, as in
+        # asyncio; only the batch has to be scheduled from the loop's own thread.
+        self._ready.append(handle)
+        if _threadlocal.hub is self._hub:
+            if self._batch_entry is None:
+                self._schedule_batch()
+        else:
+            self._hub_loop.run_callback_threadsafe(self._schedule_from_thread)
         return handle
 
-    def _add_callback_from_thread(self, handle) -> None:
-        if not self._closed:
-            self._add_callback(handle)
+    def _schedule_from_thread(self) -> None:
+        if self._ready and self._batch_entry is None and not self._closed:
+            self._schedule_batch()
 
     def _write_to_self(self) -> None:
         # Nothing to wake: handles are queued on the hub, which polls for us.
@@ -396,7 +475,7 @@ class EventLoop(asyncio.SelectorEventLoop):
         if self.is_closed():
             return
         entry = self._batch_entry
-        if entry is not None:
+        if entry is not None and entry is not _IN_BATCH:
             entry[0] = None
             self._batch_entry = None
         super().close()
@@ -407,13 +486,14 @@ class EventLoop(asyncio.SelectorEventLoop):
             self._keepalive.close()
             self._keepalive = None
         self._runner = None
+        self._active = self._background = False
         state = _runner.hub_state(self._hub)
         if state.default_loop is self:
             state.default_loop = None
 
     # -- signals -------------------------------------------------------------------------------
 
-    def add_signal_handler(self, sig, callback, *args) -> None:
+    def add_signal_handler(self, sig, callback, *args) -> None:  # type: ignore[override]
         """Run ``callback(*args)`` in the loop when *sig* arrives (main thread only)."""
         if coroutines.iscoroutine(callback) or coroutines.iscoroutinefunction(callback):
             raise TypeError("coroutines cannot be used with add_signal_handler()")
@@ -499,6 +579,8 @@ class EventLoop(asyncio.SelectorEventLoop):
                 return
             if result.successful():
                 future.set_result(result.value)
+            elif isinstance(result.exception, concurrent.futures.CancelledError):
+                future.cancel()  # as asyncio.wrap_future converts it
             else:
                 future.set_exception(result.exception)
 

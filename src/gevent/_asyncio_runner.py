@@ -24,20 +24,20 @@ from __future__ import annotations
 import sys
 import weakref
 from asyncio import events, tasks
+from typing import Any
 
 import greenlet as _greenlet
 
-__all__ = ["hub_state", "HubState", "swap_current_task"]
+__all__ = ["hub_state", "HubState", "swap_current_task", "take_current_task"]
 
 get_running_loop = events._get_running_loop
 set_running_loop = events._set_running_loop
 _get_asyncgen_hooks = sys.get_asyncgen_hooks
 _set_asyncgen_hooks = sys.set_asyncgen_hooks
 
-try:
-    swap_current_task = tasks._swap_current_task  # Python 3.12+
-except AttributeError:  # 3.10, 3.11: the current task lives in a plain dict keyed by loop
-    _current_tasks = tasks._current_tasks
+swap_current_task: Any = getattr(tasks, "_swap_current_task", None)  # Python 3.12+
+if swap_current_task is None:  # 3.10, 3.11: the current task lives in a plain dict keyed by loop
+    _current_tasks = getattr(tasks, "_current_tasks")  # noqa: B009 (not in the stubs)
 
     def swap_current_task(loop, task):
         previous = _current_tasks.get(loop)
@@ -46,6 +46,14 @@ except AttributeError:  # 3.10, 3.11: the current task lives in a plain dict key
         else:
             _current_tasks[loop] = task
         return previous
+
+
+def take_current_task(loop):
+    """Clear *loop*'s current task and return it (None if there was none)."""
+    try:
+        return swap_current_task(loop, None)
+    except KeyError:  # 3.12's C version refuses to clear an empty slot
+        return None
 
 
 class _Detached:
@@ -61,7 +69,7 @@ class _Detached:
 
     def suspend(self) -> None:
         # The order matters on 3.14, where the current task is kept for the running loop only.
-        self.task = swap_current_task(self.loop, None)
+        self.task = take_current_task(self.loop)
         set_running_loop(self.saved_loop)
         _set_asyncgen_hooks(*self.saved_hooks)
 
@@ -80,7 +88,7 @@ class HubState:
 
     def __init__(self, hub) -> None:
         self.hub_ref = weakref.ref(hub)
-        self.default_loop = None
+        self.default_loop: Any = None
         self.detached: dict = {}
         self._previous_tracer = None
         self._tracing = False
@@ -89,7 +97,7 @@ class HubState:
 
     def detach(self, loop, runner, saved_loop, saved_hooks) -> None:
         """Called in the hub right after *runner* blocked inside one of *loop*'s handles."""
-        task = swap_current_task(loop, None)
+        task = take_current_task(loop)
         set_running_loop(saved_loop)
         _set_asyncgen_hooks(*saved_hooks)
         self.detached[runner] = _Detached(loop, task, saved_loop, saved_hooks)
@@ -101,7 +109,7 @@ class HubState:
         """Called by a detached runner once its handle returned, just before it ends."""
         record = self.detached.pop(runner, None)
         if record is not None:
-            swap_current_task(record.loop, None)
+            take_current_task(record.loop)
             set_running_loop(record.saved_loop)
             _set_asyncgen_hooks(*record.saved_hooks)
         if not self.detached and self._tracing and _greenlet.gettrace() == self._trace:

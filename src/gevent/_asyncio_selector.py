@@ -7,7 +7,7 @@
 # queue, exactly what ``_process_events`` does after a select. The hub's poller is the only
 # poller: ``select()`` is never called.
 #
-# A loop that nobody is running must not make the hub spin: a level-triggered fd that stays
+# A loop that is not processing handles must not make the hub spin: a level-triggered fd that stays
 # readable would fire on every poll. So a watcher that fires while its loop is not running stops
 # itself and is remembered; ``resume()`` restarts those when the loop runs again.
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import selectors
 from collections.abc import Mapping
+from typing import Any
 
 from ._core._io_common import READ, WRITE
 
@@ -22,7 +23,7 @@ __all__ = ["HubSelector"]
 
 EVENT_READ = selectors.EVENT_READ
 EVENT_WRITE = selectors.EVENT_WRITE
-_fileobj_to_fd = selectors._fileobj_to_fd
+_fileobj_to_fd = getattr(selectors, "_fileobj_to_fd")  # noqa: B009 (not in the stubs)
 
 
 class _Entry:
@@ -31,8 +32,8 @@ class _Entry:
     def __init__(self, selector, key) -> None:
         self.selector = selector
         self.key = key
-        self.reader = None
-        self.writer = None
+        self.reader: Any = None
+        self.writer: Any = None
 
     def apply(self, events: int) -> None:
         hub_loop = self.selector._hub_loop
@@ -59,7 +60,7 @@ class _Entry:
 
     def on_read(self) -> None:
         loop = self.selector._loop
-        if not loop._drivers:
+        if not loop._active:
             self.reader.stop()
             self.selector._paused.add(self)
             return
@@ -74,7 +75,7 @@ class _Entry:
 
     def on_write(self) -> None:
         loop = self.selector._loop
-        if not loop._drivers:
+        if not loop._active:
             self.writer.stop()
             self.selector._paused.add(self)
             return
@@ -116,7 +117,7 @@ class HubSelector(selectors.BaseSelector):
         self._hub_loop = loop._hub_loop
         self._entries: dict[int, _Entry] = {}
         self._map = _Map(self._entries)
-        self._paused: set = set()
+        self._paused: set[_Entry] = set()
 
     def _entry(self, fileobj) -> _Entry:
         try:
@@ -174,7 +175,7 @@ class HubSelector(selectors.BaseSelector):
         if paused:
             self._paused = set()
             for entry in paused:
-                if self._entries.get(entry.key.fd) is entry:
+                if self._entries.get(entry.key.fd) is entry:  # still registered
                     entry.apply(entry.key.events)
 
     def close(self) -> None:

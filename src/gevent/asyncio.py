@@ -22,6 +22,7 @@ Importing this module creates no hub and no loop.
 from __future__ import annotations
 
 import inspect
+import sys
 import weakref
 from asyncio import coroutines, events, futures, tasks
 from asyncio import unix_events as _unix_events
@@ -49,12 +50,18 @@ _T = TypeVar("_T")
 
 
 def get_loop() -> EventLoop:
-    """This thread's hub's EventLoop, created on first use (and again after it was closed)."""
+    """This thread's hub's EventLoop, created on first use (and again after it was closed).
+
+    Its tasks and callbacks run whenever the hub runs, as greenlets do (a server started with
+    ``await_`` keeps serving after ``await_`` returns); it does not keep the hub alive by
+    itself, and ``is_running()`` is true only while someone waits on it.
+    """
     hub = get_hub()
     state = _asyncio_runner.hub_state(hub)
     loop = state.default_loop
     if loop is None or loop.is_closed():
         loop = state.default_loop = EventLoop(hub)
+        loop._run_in_background()
     return loop
 
 
@@ -138,7 +145,7 @@ def await_(awaitable: Awaitable[_T], timeout: float | None = None) -> _T:
             awaitable.close()
         raise RuntimeError(HUB_MESSAGE.format(what="gevent.asyncio.await_()"))
     if futures.isfuture(awaitable):
-        loop = futures._get_loop(awaitable)
+        loop = getattr(futures, "_get_loop")(awaitable)  # noqa: B009 (not in the stubs)
         if not isinstance(loop, EventLoop):
             raise RuntimeError(
                 f"await_() can only wait for futures of a gevent.asyncio.EventLoop; {awaitable!r} "
@@ -321,3 +328,10 @@ async def run_green(func: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         result.close()
         raise TypeError(f"run_green(): {func!r} returned a coroutine; await it instead")
     return result
+
+
+# Last: patch_all() may have asked for our policy while this module was being imported (asyncio,
+# which it imports first, finished importing before the names above existed).
+_ready_to_patch = True
+if "gevent.monkey._asyncio" in sys.modules:
+    sys.modules["gevent.monkey._asyncio"].install_pending()

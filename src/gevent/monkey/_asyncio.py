@@ -27,7 +27,18 @@ def patch_asyncio() -> bool:
     return True
 
 
+#: Set when asyncio finished importing while gevent.asyncio itself was being imported (it
+#: imports asyncio first): gevent.asyncio installs the policy at the end of its own import.
+pending = False
+
+
 def _install() -> bool:
+    global pending
+    ours = sys.modules.get("gevent.asyncio")
+    if ours is not None and not getattr(ours, "_ready_to_patch", False):
+        pending = True
+        return True
+    pending = False
     from asyncio import events
 
     from gevent.asyncio import EventLoopPolicy, _current_policy
@@ -38,6 +49,12 @@ def _install() -> bool:
     # (and without 3.14's deprecation warning for the public setter).
     patch_item(events, "_event_loop_policy", EventLoopPolicy())
     return True
+
+
+def install_pending() -> None:
+    """Called by gevent.asyncio once it is fully imported."""
+    if pending:
+        _install()
 
 
 class _ImportHook:
