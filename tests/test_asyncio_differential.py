@@ -1,7 +1,8 @@
 """gevent.asyncio's EventLoop beside asyncio's own loop: the same test body on both.
 
-Each case pins what CPython's asyncio tests (tests/stdlib/test_stdlib_asyncio.py) found to
-differ, in a small form; the stock loop shows the expected answer.
+Each case pins, in a small form, a difference CPython's asyncio tests
+(tests/stdlib/test_stdlib_asyncio.py) found in gevent.asyncio and that was then fixed; the stock
+loop shows the expected answer. In brackets: the CPython test that found it.
 """
 
 from __future__ import annotations
@@ -35,14 +36,8 @@ def loop(request):
         loop.close()
 
 
-def _xfail_on_gevent(request, reason):
-    if "gevent" in request.node.callspec.id:
-        request.applymarker(pytest.mark.xfail(strict=False, reason=reason))
-
-
-def test_call_soon_threadsafe_keeps_fifo_with_call_soon(loop, request):
-    _xfail_on_gevent(request, "EventLoop runs call_soon_threadsafe callbacks after call_soon "
-                              "ones scheduled later (test_events test_call_soon_threadsafe*)")
+def test_call_soon_threadsafe_keeps_fifo_with_call_soon(loop):
+    # [test_events *EventLoopTests.test_call_soon_threadsafe_same_thread]
     results = []
     loop.call_soon_threadsafe(results.append, "first")
     loop.call_soon(results.append, "second")
@@ -51,9 +46,8 @@ def test_call_soon_threadsafe_keeps_fifo_with_call_soon(loop, request):
     assert results == ["first", "second"]
 
 
-def test_call_soon_threadsafe_from_a_thread_keeps_fifo(loop, request):
-    _xfail_on_gevent(request, "as test_call_soon_threadsafe_keeps_fifo_with_call_soon, from "
-                              "another thread")
+def test_call_soon_threadsafe_from_a_thread_keeps_fifo(loop):
+    # [test_events *EventLoopTests.test_call_soon_threadsafe]
     results = []
     thread = threading.Thread(target=loop.call_soon_threadsafe,
                               args=(results.append, "from thread"))
@@ -65,12 +59,8 @@ def test_call_soon_threadsafe_from_a_thread_keeps_fifo(loop, request):
     assert results == ["from thread", "from loop thread"]
 
 
-def test_run_in_executor_converts_concurrent_cancelled_error(loop, request):
-    _xfail_on_gevent(request, "run_in_executor passes concurrent.futures.CancelledError "
-                              "through instead of asyncio.CancelledError (test_tasks "
-                              "RunCoroutineThreadsafeTests.test_run_coroutine_threadsafe_task_"
-                              "cancelled)")
-
+def test_run_in_executor_converts_concurrent_cancelled_error(loop):
+    # [test_tasks RunCoroutineThreadsafeTests.test_run_coroutine_threadsafe_task_cancelled]
     def raises():
         raise concurrent.futures.CancelledError()
 
@@ -84,12 +74,9 @@ class Payload:
     pass
 
 
-def test_run_until_complete_keeps_no_reference_to_the_result(loop, request):
-    _xfail_on_gevent(request, "the runner greenlet keeps the last Handle it ran in a local "
-                              "while it is parked (so the task, its result or exception and "
-                              "the exception's frames stay alive; test_sslproto "
-                              "SelectorStartTLSTests.test_handshake_timeout)")
-
+def test_run_until_complete_keeps_no_reference_to_the_result(loop):
+    # A parked runner greenlet kept the last handle it ran, and through it the task and its
+    # exception's frames [test_sslproto SelectorStartTLSTests.test_handshake_timeout].
     async def give(value):
         return value
 
@@ -99,9 +86,6 @@ def test_run_until_complete_keeps_no_reference_to_the_result(loop, request):
 
 
 def test_cancelled_timer_releases_its_arguments(loop):
-    class Payload:
-        pass
-
     payload = Payload()
     ref = weakref.ref(payload)
     handle = loop.call_later(3600, print, payload)

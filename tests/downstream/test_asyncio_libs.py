@@ -280,11 +280,9 @@ def test_websockets():
     ''')
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "gevent.asyncio's loops run only while a greenlet drives them (await_, run_forever, "
-    "run_until_complete): a server started with await_ stops answering once that call "
-    "returns, where the agreed API has the hub's EventLoop run on the hub's loop"))
 def test_server_started_with_await_keeps_serving():
+    """The hub's own loop (get_loop) runs whenever the hub does: a server started with
+    await_ answers a green client while no greenlet is inside await_."""
     pytest.importorskip("aiohttp", reason="aiohttp is in the 'downstream' extra")
     _run('''
         import socket
@@ -314,11 +312,10 @@ def test_server_started_with_await_keeps_serving():
     ''')
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "import cycle: patch_all() before asyncio is imported installs an import hook; a first "
-    "`import gevent.asyncio` imports asyncio, the hook imports gevent.asyncio again while it "
-    "is half initialised: ImportError (gunicorn -k gevent, then an app importing it)"))
 def test_gevent_asyncio_imported_first_after_patch_all():
+    """patch_all() before asyncio is imported installs an import hook; gevent.asyncio being the
+    first to import asyncio must not meet itself half initialised (gunicorn -k gevent, then an
+    app that imports gevent.asyncio, did)."""
     run_patched('''
         import sys
         assert "asyncio" not in sys.modules

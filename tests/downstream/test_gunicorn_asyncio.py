@@ -19,7 +19,6 @@ from test_gunicorn import _get, _start, _stop  # noqa: E402
 import gevent  # noqa: E402
 
 APP = textwrap.dedent('''
-    import asyncio  # noqa: F401 (works around the import cycle test_asyncio_libs.py pins)
     import os
 
     import httpx

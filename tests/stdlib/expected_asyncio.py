@@ -23,37 +23,18 @@ SKIP: dict[str, dict[str, dict[str, str]]] = {}
 
 _LOOPS = ("SelectEventLoopTests", "PollEventLoopTests", "EPollEventLoopTests")
 _E = _A + "test_events."
-_BUG = "BUG in gevent.asyncio, pinned as an xfail in tests/test_asyncio_differential.py: "
-_FIFO = (_BUG + "a call_soon_threadsafe callback runs after call_soon callbacks scheduled "
-         "later (test_call_soon_threadsafe_keeps_fifo_with_call_soon)")
 
 KNOWN: dict[str, dict[str, dict[str, str]]] = {
     "test_asyncio.test_events": {"gevent": {
         **{_E + f"{cls}.test_internal_fds":
            "checks BaseSelectorEventLoop's private self-pipe (_internal_fds, _csock, _ssock): "
            "our loop is woken through the hub, it has no self-pipe" for cls in _LOOPS},
-        **{_E + f"{cls}.{name}": _FIFO for cls in _LOOPS
-           for name in ("test_call_soon_threadsafe", "test_call_soon_threadsafe_same_thread")},
-    }},
-    "test_asyncio.test_tasks": {"gevent": {
-        _A + "test_tasks.RunCoroutineThreadsafeTests.test_run_coroutine_threadsafe_task_cancelled":
-            _BUG + "run_in_executor lets concurrent.futures.CancelledError through instead of "
-            "asyncio.CancelledError (test_run_in_executor_converts_concurrent_cancelled_error)",
-        _A + "test_tasks.RunCoroutineThreadsafeTests.test_run_coroutine_threadsafe_with_timeout":
-            _BUG + "the task a thread cancels with call_soon_threadsafe is not cancelled yet "
-            "after run_briefly: the same call_soon_threadsafe ordering",
     }},
     "test_asyncio.test_subprocess": {"gevent": {
         _A + "test_subprocess.GenericWatcherTests."
              "test_create_subprocess_fails_with_inactive_watcher":
             "mocks an asyncio child watcher (an API deprecated in 3.12, gone in 3.14): our loop "
             "watches its children with the hub's child watchers and never consults it",
-    }},
-    "test_asyncio.test_sslproto": {"gevent": {
-        _A + "test_sslproto.SelectorStartTLSTests.test_handshake_timeout":
-            _BUG + "the runner greenlet keeps the last Handle it ran while parked, so a "
-            "finished task, its exception and that exception's frames (here the client's "
-            "SSLContext) stay alive (test_run_until_complete_keeps_no_reference_to_the_result)",
     }},
 }
 
