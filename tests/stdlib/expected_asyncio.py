@@ -8,7 +8,7 @@ KNOWN: tests that fail, each with the reason, per loop (``"gevent"`` or ``"stock
 matches a test id or a prefix of one (a class).
 CURATED: the subset ``make test`` runs of a module (all of it: GEVENT_STDLIB_FULL=1).
 
-Full-run counts (Python 3.11.7) are in tests/stdlib/RESULTS_asyncio.md.
+Full-run counts (Python 3.11.7), beside stock asyncio's, are in tests/stdlib/RESULTS_asyncio.md.
 """
 
 from __future__ import annotations
@@ -38,7 +38,30 @@ KNOWN: dict[str, dict[str, dict[str, str]]] = {
     }},
 }
 
-CURATED: dict[str, list[str]] = {}
+_T = _A + "test_tasks."
+
+#: The subset ``make test`` runs (under a minute in all). Selector, poll and
+#: epoll variants of a class are the same tests on our loop (its poll is the hub's): the epoll
+#: one runs. test_tasks runs each test once per C/Python Task/Future pairing, mostly on
+#: asyncio's private TestLoop: the C pairing runs, with the classes that use our loop.
+CURATED: dict[str, list[str]] = {
+    "test_asyncio.test_events": [_E + "EPollEventLoopTests", _E + "TestCGetEventLoop",
+                                 _E + "TestPyGetEventLoop", _E + "TestServer"],
+    "test_asyncio.test_tasks": [_T + "CTask_CFuture_Tests", _T + "CCurrentLoopTests",
+                                _T + "PyCurrentLoopTests", _T + "RunCoroutineThreadsafeTests",
+                                _T + "SleepTests"],
+    "test_asyncio.test_sock_lowlevel": [_A + "test_sock_lowlevel.EPollEventLoopTests"],
+    "test_asyncio.test_subprocess": [_A + "test_subprocess.SubprocessPidfdWatcherTests",
+                                     _A + "test_subprocess.GenericWatcherTests"],
+}
+
+#: Modules ``make test`` leaves out (GEVENT_STDLIB_FULL=1 runs them): their tests run on
+#: asyncio's private TestLoop or on mocked BaseEventLoops; only a handful use our loop.
+FULL_ONLY = {
+    "test_base_events": "4 of its 109 tests use our loop; the rest test BaseEventLoop with "
+                        "mocks",
+    "test_futures": "12 of its 155 tests use our loop; the rest use asyncio's TestLoop or none",
+}
 
 
 def skipped(module: str, loop: str) -> dict[str, str]:
