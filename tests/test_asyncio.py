@@ -944,3 +944,113 @@ def test_a_parked_runner_keeps_no_reference_to_the_last_handle(loop):
     ref = weakref.ref(loop.run_until_complete(main()))
     gc.collect()
     assert ref() is None
+
+
+def test_await_inside_a_coroutine_blocks_only_that_task():
+    async def inner():
+        await asyncio.sleep(0.01)
+        return "inner"
+
+    async def outer():
+        return ga.await_(inner())
+
+    async def main():
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.001)
+
+        tick_task = asyncio.ensure_future(ticker())
+        value = await outer()
+        tick_task.cancel()
+        return value, ticks > 0
+
+    assert run(main()) == ("inner", True)
+
+
+def test_each_thread_has_its_own_hub_and_loops():
+    results = []
+
+    async def work():
+        gevent.sleep(0.01)
+        await asyncio.sleep(0.01)
+        return threading.get_ident()
+
+    def in_thread():
+        results.append(ga.run(work()))
+        results.append(ga.await_(work()))
+
+    threads = [threading.Thread(target=in_thread) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT)
+    assert sorted(results) == sorted([t.ident for t in threads for _ in range(2)])
+
+
+def test_gevent_timeout_inside_a_coroutine():
+    async def main():
+        with gevent.Timeout(0.05, False):
+            gevent.sleep(10)
+            return "not reached"
+        await asyncio.sleep(0)
+        return "timed out"
+
+    assert run(main()) == "timed out"
+
+
+def test_run_until_complete_from_the_hub_refuses_before_starting_anything(loop):
+    import warnings
+
+    errors = []
+    ran = []
+
+    async def main():
+        ran.append(True)
+
+    def in_hub():
+        try:
+            loop.run_until_complete(main())
+        except RuntimeError as exc:
+            errors.append(str(exc))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gevent.get_hub().loop.run_callback(in_hub)
+        gevent.sleep(0.01)
+    assert errors and "hub greenlet" in errors[0]
+    assert not ran and not asyncio.all_tasks(loop)
+
+
+def test_run_until_complete_while_another_greenlet_runs_the_loop(loop):
+    async def value(x):
+        await asyncio.sleep(0.01)
+        return x
+
+    runner = gevent.spawn(loop.run_forever)
+    gevent.sleep(0.01)
+    try:
+        assert gevent.spawn(loop.run_until_complete, value(3)).get(timeout=TIMEOUT) == 3
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        runner.join(TIMEOUT)
+    assert runner.dead
+
+
+def test_gevent_thread_pool_executor_as_the_default_executor(loop):
+    from gevent.threadpool import ThreadPoolExecutor
+
+    executor = ThreadPoolExecutor(2)
+    loop.set_default_executor(executor)
+
+    async def main():
+        value = await loop.run_in_executor(None, sum, [1, 2, 3])
+        await loop.shutdown_default_executor()
+        return value
+
+    assert loop.run_until_complete(main()) == 6
+    with pytest.raises(TypeError):
+        loop.set_default_executor(object())

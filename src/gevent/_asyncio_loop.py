@@ -47,6 +47,8 @@ _raw_switch = RawGreenlet.switch
 _get_running_loop = events._get_running_loop
 _set_running_loop = events._set_running_loop
 _Handle = events.Handle
+_get_asyncgen_hooks = sys.get_asyncgen_hooks
+_set_asyncgen_hooks = sys.set_asyncgen_hooks
 _format_handle = getattr(base_events, "_format_handle")  # noqa: B009 (not in the stubs)
 
 
@@ -65,6 +67,7 @@ _BATCH_DONE = _Sentinel("batch done")
 _WAKE = _Sentinel("loop stopped")
 #: Stands for the batch entry while a runner is running batches: nothing needs scheduling.
 _IN_BATCH = [None, ()]
+_INLINE = _Sentinel("handles run in the hub")
 _BUDGET = CALLBACK_BUDGET
 
 
@@ -94,6 +97,7 @@ class EventLoop(asyncio.SelectorEventLoop):
     _signal_handlers: dict
     _default_executor: Any
     _executor_shutdown_called: bool
+    _internal_fds: int
     _coroutine_origin_tracking_enabled: bool
     _check_closed: Any
     _check_callback: Any
@@ -110,7 +114,11 @@ class EventLoop(asyncio.SelectorEventLoop):
     _runner_saved: Any
     _keepalive: Any
 
-    def __init__(self, hub=None) -> None:
+    def __init__(self, hub=None, *, green_tasks: bool = True) -> None:
+        """A new loop on *hub* (default: this thread's). With ``green_tasks=False`` handles
+        run in the hub greenlet itself: slightly faster, but a blocking gevent call inside a
+        coroutine then fails (BlockingSwitchOutError) instead of suspending only its task."""
+        self._green_tasks = green_tasks
         if hub is None:
             hub = get_hub()
         self._hub = hub
@@ -176,10 +184,15 @@ class EventLoop(asyncio.SelectorEventLoop):
 
     def run_until_complete(self, future):
         self._check_closed()
+        try:
+            self._check_greenlet("run_until_complete()")
+        except RuntimeError:
+            if coroutines.iscoroutine(future):
+                future.close()  # refused before it ran: no "never awaited" warning on top
+            raise
         if (self._owner is not None and _get_running_loop() is None
                 and getcurrent() is not self._owner):
             # Another greenlet runs this loop: wait for the future alongside it.
-            self._check_greenlet("run_until_complete()")
             return self._wait_future(tasks.ensure_future(future, loop=self), None)
         return super().run_until_complete(future)
 
@@ -284,6 +297,9 @@ class EventLoop(asyncio.SelectorEventLoop):
         self._batch_entry = None
         if not self._active:
             return
+        if not self._green_tasks:
+            self._run_inline()
+            return
         runner = self._runner
         if runner is None:
             runner = self._runner = RawGreenlet(self._run_handles, self._hub)
@@ -291,12 +307,7 @@ class EventLoop(asyncio.SelectorEventLoop):
             result = runner.switch(_RUN)
         except BaseException as exc:
             self._runner = None
-            if self._batch_entry is _IN_BATCH:
-                self._batch_entry = None
-            owner = self._owner
-            if owner is None:
-                raise
-            self._hub_loop.run_callback(owner.throw, exc)
+            self._after_failure(exc)
             return
         if result is not _BATCH_DONE and self._runner is runner:
             # The runner blocked inside a handle: it now belongs to that handle.
@@ -308,62 +319,84 @@ class EventLoop(asyncio.SelectorEventLoop):
             if self._ready and self._batch_entry is None:
                 self._schedule_batch()
 
+    def _run_inline(self) -> None:
+        # green_tasks=False: handles run in the hub itself; a blocking call in one fails with
+        # BlockingSwitchOutError instead of suspending its task.
+        self._runner = _INLINE
+        try:
+            self._run_batches(_INLINE)
+        except BaseException as exc:
+            self._after_failure(exc)
+        finally:
+            self._runner = None
+
+    def _after_failure(self, exc: BaseException) -> None:
+        # SystemExit or KeyboardInterrupt escaped a handle: raise it where the loop is run.
+        if self._batch_entry is _IN_BATCH:
+            self._batch_entry = None
+        owner = self._owner
+        if owner is None:
+            raise exc
+        self._hub_loop.run_callback(owner.throw, exc)
+
     def _run_handles(self, value) -> None:
-        # The runner's body. Each time the hub switches in (_RUN) it runs batches: the handles
-        # ready when a batch starts, as one iteration of asyncio's loop. It keeps going with
-        # the next batch while nothing else is waiting in the hub (no greenlet or callback
-        # ready, no timer due) for at most the hub's callback budget, so a busy asyncio
-        # program pays the switch and the per-thread bookkeeping once per budget, not once
-        # per iteration; then it switches back to the hub.
+        # The runner greenlet's body: run batches each time the hub switches in.
         me = getcurrent()
         hub = self._hub
+        while True:
+            if value is _RUN:
+                self._run_batches(me)
+                if self._runner is not me:
+                    return  # detached: the handle that blocked has returned
+            value = _raw_switch(hub, _BATCH_DONE)
+
+    def _run_batches(self, me) -> None:
+        # Batches: the handles ready when a batch starts, as one iteration of asyncio's loop.
+        # Keep going with the next batch while nothing else is waiting in the hub (no greenlet
+        # or callback ready, no timer due), for at most the hub's callback budget: a busy
+        # asyncio program pays the switch and the per-thread bookkeeping once per budget, not
+        # once per iteration.
         ready = self._ready
         popleft = ready.popleft
         hub_ready = self._hub_ready
         heap = self._hub_timers.heap
-        get_hooks = sys.get_asyncgen_hooks
-        set_hooks = sys.set_asyncgen_hooks
-        while True:
-            if value is _RUN:
-                self._batch_entry = _IN_BATCH
-                saved = self._runner_saved = (_get_running_loop(), get_hooks())
-                _set_running_loop(self)
-                set_hooks(self._asyncgen_firstiter_hook, self._asyncgen_finalizer_hook)
-                started = perf_counter()
-                try:
-                    while True:
-                        ntodo = len(ready)
-                        if self._debug:
-                            self._run_handles_debug(me, ntodo)
-                        else:
-                            while ntodo and self._runner is me:
-                                ntodo -= 1
-                                handle = popleft()
-                                if not handle._cancelled:
-                                    handle._run()
-                        if self._runner is not me:
-                            break
-                        if self._stopping and self._owner_driving:
-                            self._owner_driving = False
-                            self._stop_driving()
-                            self._hub_loop.run_callback(self._owner.switch, _WAKE)
-                        if (not ready or not self._active or hub_ready
-                                or (heap and heap[0][0] <= monotonic())
-                                or perf_counter() - started > _BUDGET):
-                            break
-                finally:
-                    if self._runner is me:
-                        _set_running_loop(saved[0])
-                        set_hooks(*saved[1])
-                    else:
-                        _runner.hub_state(hub).finish(me)
-                handle = None  # parked runners must not keep the last handle (and its task) alive
+        self._batch_entry = _IN_BATCH
+        saved = self._runner_saved = (_get_running_loop(), _get_asyncgen_hooks())
+        _set_running_loop(self)
+        _set_asyncgen_hooks(self._asyncgen_firstiter_hook, self._asyncgen_finalizer_hook)
+        started = perf_counter()
+        try:
+            while True:
+                ntodo = len(ready)
+                if self._debug:
+                    self._run_handles_debug(me, ntodo)
+                else:
+                    while ntodo and self._runner is me:
+                        ntodo -= 1
+                        handle = popleft()
+                        if not handle._cancelled:
+                            handle._run()
+                    handle = None  # a parked runner must not keep it (and its task) alive
                 if self._runner is not me:
-                    return
-                self._batch_entry = None
-                if ready:
-                    self._schedule_batch()
-            value = _raw_switch(hub, _BATCH_DONE)
+                    break
+                if self._stopping and self._owner_driving:
+                    self._owner_driving = False
+                    self._stop_driving()
+                    self._hub_loop.run_callback(self._owner.switch, _WAKE)
+                if (not ready or not self._active or hub_ready
+                        or (heap and heap[0][0] <= monotonic())
+                        or perf_counter() - started > _BUDGET):
+                    break
+        finally:
+            if self._runner is me:
+                _set_running_loop(saved[0])
+                _set_asyncgen_hooks(*saved[1])
+            else:
+                _runner.hub_state(self._hub).finish(me)
+        if self._runner is me:
+            self._batch_entry = None
+            if ready:
+                self._schedule_batch()
 
     def _run_handles_debug(self, me, ntodo: int) -> None:
         ready = self._ready
@@ -421,10 +454,12 @@ class EventLoop(asyncio.SelectorEventLoop):
         pass
 
     def _make_self_pipe(self) -> None:
+        # No self-pipe: the hub's wake-up fd plays its part (counted as our internal fd).
         self._ssock = self._csock = None
+        self._internal_fds += 1
 
     def _close_self_pipe(self) -> None:
-        pass
+        self._internal_fds -= 1
 
     def call_at(self, when, callback, *args, context=None):
         if when is None:
@@ -486,10 +521,23 @@ class EventLoop(asyncio.SelectorEventLoop):
             self._keepalive.close()
             self._keepalive = None
         self._runner = None
-        self._active = self._background = False
+        self._active = False
         state = _runner.hub_state(self._hub)
         if state.default_loop is self:
             state.default_loop = None
+
+    def __del__(self, _warn=None) -> None:
+        if getattr(self, "_background", False):
+            # The hub's own loop is never closed by its users, as the hub is never destroyed
+            # by them: close it quietly, without asyncio's "unclosed event loop" warning.
+            if not self._closed and not self._drivers:
+                try:
+                    self.close()
+                except Exception:  # interpreter shutdown: modules may be half torn down
+                    pass
+            return
+        if hasattr(self, "_closed"):  # __init__ completed
+            super().__del__()
 
     # -- signals -------------------------------------------------------------------------------
 
@@ -567,6 +615,15 @@ class EventLoop(asyncio.SelectorEventLoop):
                 raise RuntimeError("Executor shutdown has been called")
             return self._run_in_hub_pool(func, args)
         return super().run_in_executor(executor, func, *args)
+
+    def set_default_executor(self, executor) -> None:
+        """As asyncio's, and also accepts :class:`gevent.threadpool.ThreadPoolExecutor`."""
+        from .threadpool import ThreadPoolExecutor
+
+        if isinstance(executor, ThreadPoolExecutor):
+            self._default_executor = executor
+            return
+        super().set_default_executor(executor)
 
     def _run_in_hub_pool(self, func, args):
         future = self.create_future()

@@ -22,7 +22,6 @@
 from __future__ import annotations
 
 import sys
-import weakref
 from asyncio import events, tasks
 from typing import Any
 
@@ -87,7 +86,6 @@ class HubState:
     """Per hub: its default EventLoop and the runners detached by a blocking call."""
 
     def __init__(self, hub) -> None:
-        self.hub_ref = weakref.ref(hub)
         self.default_loop: Any = None
         self.detached: dict = {}
         self._previous_tracer = None
@@ -132,11 +130,10 @@ class HubState:
             previous(event, args)
 
 
-_states: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def hub_state(hub) -> HubState:
-    state = _states.get(hub)
+    # Kept on the hub itself (not in a weak-keyed table, whose values would keep every hub
+    # alive through its loop), so it goes away with the hub.
+    state = hub.__dict__.get("_asyncio_state")
     if state is None:
-        state = _states[hub] = HubState(hub)
+        state = hub._asyncio_state = HubState(hub)
     return state
