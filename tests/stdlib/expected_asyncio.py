@@ -23,15 +23,9 @@ _A = "test.test_asyncio."
 
 SKIP: dict[str, dict[str, dict[str, str]]] = {}
 
-_LOOPS = ("SelectEventLoopTests", "PollEventLoopTests", "EPollEventLoopTests")
 _E = _A + "test_events."
 
 KNOWN: dict[str, dict[str, dict[str, str]]] = {
-    "test_asyncio.test_events": {"gevent": {
-        **{_E + f"{cls}.test_internal_fds":
-           "checks BaseSelectorEventLoop's private self-pipe (_internal_fds, _csock, _ssock): "
-           "our loop is woken through the hub, it has no self-pipe" for cls in _LOOPS},
-    }},
     "test_asyncio.test_subprocess": {"gevent": {
         _A + "test_subprocess.GenericWatcherTests."
              "test_create_subprocess_fails_with_inactive_watcher":
