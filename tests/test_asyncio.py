@@ -1052,5 +1052,16 @@ def test_gevent_thread_pool_executor_as_the_default_executor(loop):
         return value
 
     assert loop.run_until_complete(main()) == 6
-    with pytest.raises(TypeError):
-        loop.set_default_executor(object())
+    if sys.version_info >= (3, 11):  # 3.10 only warns
+        with pytest.raises(TypeError):
+            loop.set_default_executor(object())
+
+
+def test_run_in_executor_turns_a_concurrent_timeout_into_asyncio_timeout(loop):
+    import concurrent.futures
+
+    def timeout():
+        raise concurrent.futures.TimeoutError()
+
+    with pytest.raises(asyncio.TimeoutError):
+        loop.run_until_complete(loop.run_in_executor(None, timeout))

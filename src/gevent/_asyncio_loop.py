@@ -639,7 +639,7 @@ class EventLoop(asyncio.SelectorEventLoop):
             elif isinstance(result.exception, concurrent.futures.CancelledError):
                 future.cancel()  # as asyncio.wrap_future converts it
             else:
-                future.set_exception(result.exception)
+                future.set_exception(_convert_exception(result.exception))
 
         job.rawlink(done)
         return future
@@ -697,6 +697,17 @@ class EventLoop(asyncio.SelectorEventLoop):
         from . import socket as gsocket
 
         return await self.run_in_greenlet(gsocket.getnameinfo, sockaddr, flags)
+
+
+def _convert_exception(exc: BaseException) -> BaseException:
+    # As asyncio.wrap_future does: concurrent.futures' TimeoutError and InvalidStateError are
+    # other classes than asyncio's before 3.11.
+    if type(exc) is concurrent.futures.TimeoutError and exc.__class__ is not asyncio.TimeoutError:
+        return asyncio.TimeoutError(*exc.args)
+    if type(exc) is concurrent.futures.InvalidStateError and \
+            exc.__class__ is not asyncio.InvalidStateError:
+        return asyncio.InvalidStateError(*exc.args)
+    return exc
 
 
 def _wait_jobs(jobs) -> None:
