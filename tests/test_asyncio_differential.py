@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import gc
-import sys
 import threading
 import weakref
 
@@ -71,14 +70,9 @@ def test_run_in_executor_converts_concurrent_cancelled_error(loop):
     loop.run_until_complete(loop.shutdown_default_executor())
 
 
-def test_run_in_executor_converts_concurrent_timeout_error(loop, request):
-    # Python 3.10 only: there concurrent.futures.TimeoutError is not asyncio.TimeoutError
+def test_run_in_executor_converts_concurrent_timeout_error(loop):
+    # Matters on Python 3.10, where concurrent.futures.TimeoutError is not asyncio.TimeoutError
     # [test_tasks RunCoroutineThreadsafeTests.test_run_coroutine_threadsafe_with_timeout].
-    if "gevent" in request.node.callspec.id and sys.version_info < (3, 11):
-        request.applymarker(pytest.mark.xfail(strict=False, reason=(
-            "BUG in gevent.asyncio on 3.10: run_in_executor (the hub's pool) converts "
-            "concurrent.futures.CancelledError but lets concurrent.futures.TimeoutError "
-            "through, where asyncio.wrap_future raises asyncio.TimeoutError")))
 
     def raises():
         raise concurrent.futures.TimeoutError()

@@ -36,12 +36,6 @@ KNOWN: dict[str, dict[str, dict[str, str]]] = {
             "called set_event_loop(); by design gevent.asyncio's policy hands out the running "
             "loop, else the hub's (what asyncio.get_event_loop() gives in a coroutine anyway)",
     }},
-    "test_asyncio.test_tasks": {"gevent 3.10": {
-        _A + "test_tasks.RunCoroutineThreadsafeTests.test_run_coroutine_threadsafe_with_timeout":
-            "BUG in gevent.asyncio on 3.10, pinned as an xfail in "
-            "tests/test_asyncio_differential.py: run_in_executor lets "
-            "concurrent.futures.TimeoutError through (not asyncio.TimeoutError before 3.11)",
-    }},
 }
 
 _T = _A + "test_tasks."
