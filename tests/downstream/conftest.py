@@ -102,10 +102,16 @@ class _SlowHandler(BaseHTTPRequestHandler):
         pass  # keep the test output clean
 
 
+class _SlowServer(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops the SYNs of a burst of concurrent clients,
+    # which then retry a second later.
+    request_queue_size = 256
+
+
 @pytest.fixture(scope="module")
 def slow_http_server():
     """URL of a server answering every GET after SLOW_SECONDS, many at a time."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowHandler)
+    server = _SlowServer(("127.0.0.1", 0), _SlowHandler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)

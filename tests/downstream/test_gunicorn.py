@@ -40,9 +40,10 @@ APP = textwrap.dedent('''
 ''')
 
 
-def _start(tmp_path, worker_class):
-    (tmp_path / "slowapp.py").write_text(APP)
-    env = dict(os.environ)
+def _start(tmp_path, worker_class, app=APP, env=None):
+    """Start gunicorn on *app* (the source of slowapp.py); its process, port and log lines."""
+    (tmp_path / "slowapp.py").write_text(app)
+    env = dict(os.environ, **(env or {}))
     env["PYTHONPATH"] = os.pathsep.join([os.path.join(ROOT, "src"), str(tmp_path)])
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-k", worker_class, "-w", "1",

@@ -1,6 +1,11 @@
 """Run CPython's own thread and networking tests after ``gevent.monkey.patch_all()``.
 
     .venv/bin/python tests/stdlib/_runner_threads.py test_threading [--full] [--json FILE]
+    .venv/bin/python tests/stdlib/_runner_threads.py test_asyncio.test_tasks --asyncio gevent
+
+``--asyncio gevent`` runs one of CPython's asyncio test modules on gevent.asyncio's loop
+instead (no monkey patching: see _asyncio_setup.py), ``--asyncio stock`` on asyncio's own;
+their skip lists, known failures and curated subsets are in expected_asyncio.py.
 
 The modules come from the installed ``test`` package (nothing is copied). Each run happens in a
 fresh interpreter that patches first. A test that hangs is cut off after ``--per-test``
@@ -49,13 +54,20 @@ def _iter_tests(suite):
 
 
 def child(module_name: str, progress: str, done: set[str], skip: dict[str, str],
-          only: list[str] | None, per_test: float) -> None:
+          only: list[str] | None, per_test: float, asyncio_loop: str | None = None) -> None:
     import faulthandler
     import unittest
 
-    from gevent import monkey
+    if asyncio_loop is None:
+        from gevent import monkey
 
-    monkey.patch_all()
+        monkey.patch_all()
+        setup = None
+    else:
+        sys.path.insert(0, HERE)
+        from _asyncio_setup import Setup
+
+        setup = Setup(asyncio_loop)
     module = __import__(f"test.{module_name}", fromlist=["x"])
     suite = unittest.TestLoader().loadTestsFromModule(module)
     out = open(progress, "a", buffering=1)
@@ -67,10 +79,14 @@ def child(module_name: str, progress: str, done: set[str], skip: dict[str, str],
         def startTest(self, test):
             super().startTest(test)
             record("start", test.id())
+            if setup is not None:
+                setup.before_test()
             faulthandler.dump_traceback_later(per_test, exit=True, file=sys.stderr)
 
         def stopTest(self, test):
             faulthandler.cancel_dump_traceback_later()
+            if setup is not None and setup.used_our_loop():
+                record("ours", test.id())
             super().stopTest(test)
             record("stop", test.id())
 
@@ -108,6 +124,8 @@ def child(module_name: str, progress: str, done: set[str], skip: dict[str, str],
             record("skip", test_id, "gevent: " + skip[reason])
             continue
         selected.addTest(test)
+    if setup is not None:
+        setup.prepare(list(_iter_tests(selected)))
     # Module fixtures (setUpModule/tearDownModule) are handled by the suite as usual.
     selected.run(Result())
     record("finished", module_name)
@@ -116,19 +134,28 @@ def child(module_name: str, progress: str, done: set[str], skip: dict[str, str],
     os._exit(0)
 
 
-def run(module_name: str, full: bool, per_test: float, budget: float) -> dict:
+def run(module_name: str, full: bool, per_test: float, budget: float,
+        asyncio_loop: str | None = None) -> dict:
     sys.path.insert(0, HERE)
     try:
+        import expected_asyncio
         import expected_threads
     finally:
         sys.path.remove(HERE)
-    skip = expected_threads.SKIP.get(module_name, {})
-    known = expected_threads.known_failures(module_name)
-    only = None if full else expected_threads.CURATED.get(module_name)
+    if asyncio_loop is None:
+        skip = expected_threads.SKIP.get(module_name, {})
+        known = expected_threads.known_failures(module_name)
+        curated = expected_threads.CURATED
+    else:
+        skip = expected_asyncio.skipped(module_name, asyncio_loop)
+        known = expected_asyncio.known_failures(module_name, asyncio_loop)
+        curated = expected_asyncio.CURATED
+    only = None if full else curated.get(module_name)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([os.path.join(ROOT, "src")] + [
         p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     outcomes: dict[str, tuple[str, str]] = {}
+    ours: set[str] = set()
     hung: list[str] = []
     finished = False
     deadline = time.monotonic() + budget
@@ -138,7 +165,8 @@ def run(module_name: str, full: bool, per_test: float, budget: float) -> dict:
         while True:
             with open(spec, "w") as f:
                 json.dump({"done": sorted(set(outcomes) | set(hung)), "skip": skip,
-                           "only": only, "per_test": per_test}, f)
+                           "only": only, "per_test": per_test,
+                           "asyncio_loop": asyncio_loop}, f)
             open(progress, "w").close()
             command = [sys.executable, os.path.abspath(__file__), module_name,
                        "--child", progress, spec]
@@ -157,6 +185,8 @@ def run(module_name: str, full: bool, per_test: float, budget: float) -> dict:
                     elif kind == "stop":
                         outcomes.setdefault(test_id, ("pass", ""))
                         current = None
+                    elif kind == "ours":
+                        ours.add(test_id)
                     elif kind == "finished":
                         finished = True
                     elif kind == "fail" and outcomes.get(test_id, ("",))[0] == "fail":
@@ -172,9 +202,10 @@ def run(module_name: str, full: bool, per_test: float, budget: float) -> dict:
     failed = {t: m for t, (k, m) in outcomes.items() if k == "fail"}
     failed.update({t: "hung (cut off by the runner)" for t in hung})
     known_failed = {t: _matches(t, known) for t in failed if _matches(t, known)}
-    return {
+    summary = {
         "module": module_name,
         "python": sys.version.split()[0],
+        "loop": "patch_all" if asyncio_loop is None else asyncio_loop,
         "subset": "full" if full else "curated",
         "complete": finished,
         "run": len(outcomes) + len(hung),
@@ -184,6 +215,17 @@ def run(module_name: str, full: bool, per_test: float, budget: float) -> dict:
         "known": {t: known[p] for t, p in known_failed.items()},
         "unexpected": {t: m for t, m in failed.items() if t not in known_failed},
     }
+    if asyncio_loop == "gevent":
+        summary["passed_on_our_loop"] = sum(
+            1 for t, (k, _) in outcomes.items() if k in ("pass", "xfail") and t in ours)
+        by_class: dict[str, list[int]] = {}
+        for test_id in outcomes:
+            counts = by_class.setdefault(test_id.rsplit(".", 1)[0], [0, 0])
+            counts[0] += 1
+            counts[1] += test_id in ours
+        summary["classes"] = {name: {"run": run, "on_our_loop": on_ours}
+                              for name, (run, on_ours) in sorted(by_class.items())}
+    return summary
 
 
 def main(argv=None) -> int:
@@ -193,6 +235,8 @@ def main(argv=None) -> int:
     parser.add_argument("--per-test", type=float, default=30)
     parser.add_argument("--budget", type=float, default=1800)
     parser.add_argument("--json")
+    parser.add_argument("--asyncio", choices=["stock", "gevent"],
+                        help="an asyncio test module on asyncio's loop or gevent.asyncio's")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -200,10 +244,11 @@ def main(argv=None) -> int:
         with open(spec_path) as f:
             spec = json.load(f)
         child(args.module, progress, set(spec["done"]), spec["skip"], spec["only"],
-              spec["per_test"])
+              spec["per_test"], spec["asyncio_loop"])
         return 0
-    summary = run(args.module, args.full, args.per_test, args.budget)
-    print(json.dumps({k: v for k, v in summary.items() if k not in ("known", "unexpected")}))
+    summary = run(args.module, args.full, args.per_test, args.budget, args.asyncio)
+    print(json.dumps({k: v for k, v in summary.items()
+                      if k not in ("known", "unexpected", "classes")}))
     for test_id, reason in sorted(summary["known"].items()):
         print(f"  known   {test_id}: {reason}")
     for test_id, message in sorted(summary["unexpected"].items()):
