@@ -220,3 +220,30 @@ def test_lock_type_has_stdlib_semantics():
     with lock:
         assert lock.locked()
     assert "unlocked" in repr(lock)
+
+
+def _held(lock_type):
+    lock = lock_type()
+    holder = gevent.spawn(lock.acquire)
+    holder.join(timeout=5)
+    return lock
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Semaphore(0), lambda: BoundedSemaphore(0), lambda: _held(LockType),
+    lambda: _held(RLock),
+])
+def test_acquire_accepts_a_timeout_instance(make):
+    # As in gevent: the Timeout's own expiry means "not acquired"; an exception it was given
+    # is raised instead.
+    timeout = gevent.Timeout(0.01)
+    assert make().acquire(timeout=timeout) is False
+    assert not timeout.pending
+    error = ValueError("custom")
+    timeout = gevent.Timeout(0.01, error)
+    with pytest.raises(ValueError) as caught:
+        make().acquire(timeout=timeout)
+    assert caught.value is error and not timeout.pending
+    semaphore = Semaphore(0)
+    timeout = gevent.Timeout(0.01)
+    assert semaphore.wait(timeout=timeout) == 0 and not timeout.pending

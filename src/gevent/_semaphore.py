@@ -37,6 +37,7 @@ from ._linkable import AbstractLinkable
 from .exceptions import BlockingSwitchOutError
 from .hub import _get_hub_noargs as get_hub
 from .hub import _threadlocal
+from .timeout import Timeout
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self is 3.11+; only checkers read this
@@ -103,6 +104,11 @@ def _park(hub, switch, timeout: float | None):
     loop = hub.loop
     timer = None
     if timeout is not None:
+        if isinstance(timeout, Timeout):
+            # gevent accepts a Timeout wherever it accepts seconds: it is started (unless
+            # already pending), raises its own exception in the waiter, and is cancelled when
+            # the wait ends, however it ends.
+            return _park_with_timeout(hub, timeout)
         timer = loop._timers.add(monotonic() + (timeout if timeout > 0 else 0.0), switch,
                                  (_TIMED_OUT,), True)
     threads = _thread_count()
@@ -115,6 +121,28 @@ def _park(hub, switch, timeout: float | None):
             loop._timers.cancel(timer)
         if threads:
             loop._drop_ref()
+
+
+def _park_with_timeout(hub, timeout: Timeout):
+    # Returns _TIMED_OUT when *timeout* raises itself; an exception it was given to raise
+    # instead goes through. Callers that must raise the Timeout itself (queues, as gevent's
+    # do) use _timed_out_error.
+    timer = Timeout._start_new_or_dummy(timeout)
+    try:
+        return _park(hub, None, None)
+    except Timeout as expired:
+        if expired is not timer:
+            raise
+        return _TIMED_OUT
+    finally:
+        timer.cancel()
+
+
+def _timed_out_error(timeout, default: type[BaseException]) -> BaseException:
+    """What a wait that raises on timeout raises: the Timeout it was given, else *default*."""
+    if isinstance(timeout, Timeout):
+        return timeout
+    return default()
 
 
 def _unlink_rec(links, rec: list) -> bool:

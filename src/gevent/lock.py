@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from greenlet import getcurrent
 
 from ._semaphore import BoundedSemaphore, DummySemaphore, Semaphore
+from .timeout import Timeout
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self is 3.11+; only checkers read this
@@ -35,6 +36,8 @@ def _stdlib_timeout(blocking: bool, timeout: float | None) -> float | None:
         return None
     if not blocking:
         raise ValueError("can't specify a timeout for a non-blocking call")
+    if isinstance(timeout, Timeout):
+        return timeout  # as everywhere in gevent: the wait ends when it expires
     if timeout < 0:
         raise ValueError("timeout value must be a non-negative number")
     if timeout > _TIMEOUT_MAX:

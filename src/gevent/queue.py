@@ -31,10 +31,11 @@ from ._semaphore import (
     _Marker,
     _park,
     _queue_wake,
+    _timed_out_error,
 )
 from .event import Event
 from .hub import _get_hub_noargs as get_hub
-from .hub import _threadlocal
+from .hub import _threadlocal, sleep
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self is 3.11+; only checkers read this
@@ -147,7 +148,11 @@ class SimpleQueue(Generic[T]):
         #: Joinable queues: the unfinished tasks plus _credit (a put on the fast path spends
         #: a credit, so it is counted when credits are handed out, not one by one).
         self._tasks = 0
-        self._init(maxsize, items)
+        if items:
+            self._init(maxsize, items)
+        else:
+            # The stdlib's hook takes maxsize only; subclasses written for it override so.
+            self._init(maxsize)
         self._bind()
         self._refresh_credit()
 
@@ -162,24 +167,24 @@ class SimpleQueue(Generic[T]):
     def _bind(self) -> None:
         """Set ``_append`` and ``_pop`` (called after ``_init``)."""
         queue = self.queue
-        cls = type(self)
-        # A subclass that overrides _put/_get may store items in something else than a
-        # deque; its hooks are then all that is called.
-        if cls._put is SimpleQueue._put:
-            self._append = queue.append
-        if cls._get is SimpleQueue._get:
-            self._pop = queue.popleft
         #: What get pops from without a further test: the queue itself, or while putters
         #: wait, an empty deque, so that get falls to its slow path and serves them.
         self._out = queue
-        self._respect_overrides()
-
-    def _respect_overrides(self) -> None:
-        # A subclass that overrides the documented hooks gets them called.
-        cls = type(self)
-        if cls._put is not SimpleQueue._put:
+        if type(queue) is deque:
+            self._append = queue.append
+            self._pop = queue.popleft
+            self._respect_overrides(SimpleQueue)
+        else:  # a subclass's _init stored something else: only the hooks know it
             self._append = self._put
-        if cls._get is not SimpleQueue._get:
+            self._pop = self._get
+
+    def _respect_overrides(self, base: type) -> None:
+        # A subclass that overrides the documented hooks (of *base*, the class whose _bind
+        # runs) gets them called; they reach the storage through super()._put/_get.
+        cls = type(self)
+        if cls._put is not base._put:  # type: ignore[attr-defined]
+            self._append = self._put
+        if cls._get is not base._get:  # type: ignore[attr-defined]
             self._pop = self._get
 
     def _refresh_credit(self) -> None:
@@ -202,10 +207,10 @@ class SimpleQueue(Generic[T]):
         self._credit = 0
 
     def _put(self, item) -> None:
-        self._append(item)
+        self.queue.append(item)
 
     def _get(self):
-        return self._pop()
+        return self.queue.popleft()
 
     def _peek(self):
         return self.queue[0]
@@ -373,7 +378,7 @@ class SimpleQueue(Generic[T]):
             queued, result = _leave(putters, rec)
             if queued:
                 self._putter_left()
-                raise Full
+                raise _timed_out_error(timeout, Full)
         if result is _SHUT_DOWN:
             raise ShutDown
 
@@ -487,7 +492,7 @@ class SimpleQueue(Generic[T]):
             queued, result = _leave(getters, rec)
             if queued:
                 self._refresh_credit()
-                raise Empty
+                raise _timed_out_error(timeout, Empty)
         if result is _SHUT_DOWN:
             raise ShutDown
         return result
@@ -651,7 +656,13 @@ class PriorityQueue(Queue[T]):
         queue = self.queue
         self._append = partial(heapq.heappush, queue)
         self._pop = partial(heapq.heappop, queue)
-        self._respect_overrides()
+        self._respect_overrides(PriorityQueue)
+
+    def _put(self, item) -> None:
+        heapq.heappush(self.queue, item)
+
+    def _get(self):
+        return heapq.heappop(self.queue)
 
     def _push_back(self, item) -> None:
         heapq.heappush(self.queue, item)
@@ -667,7 +678,13 @@ class LifoQueue(Queue[T]):
         queue = self.queue
         self._append = queue.append
         self._pop = queue.pop
-        self._respect_overrides()
+        self._respect_overrides(LifoQueue)
+
+    def _put(self, item) -> None:
+        self.queue.append(item)
+
+    def _get(self):
+        return self.queue.pop()
 
     def _peek(self):
         return self.queue[-1]
@@ -724,7 +741,12 @@ class Channel(Generic[T]):
         """
         getters = self.getters
         if getters:
-            _queue_wake(getters.popleft(), item, _threadlocal.hub)
+            hub = _threadlocal.hub
+            _queue_wake(getters.popleft(), item, hub)
+            if block and hub is not None and getcurrent() is not hub:
+                # A rendezvous: the getter runs with the item before this put returns (as
+                # in gevent, where put always waits for the hand-over).
+                sleep(0)
             return
         if not block:
             raise Full
@@ -740,7 +762,7 @@ class Channel(Generic[T]):
         if result is _TIMED_OUT:
             queued, _ = _leave(putters, rec)
             if queued:
-                raise Full
+                raise _timed_out_error(timeout, Full)
 
     def put_nowait(self, item: T) -> None:
         self.put(item, False)
@@ -773,7 +795,7 @@ class Channel(Generic[T]):
         if result is _TIMED_OUT:
             queued, result = _leave(getters, rec)
             if queued:
-                raise Empty
+                raise _timed_out_error(timeout, Empty)
         return result
 
     def get_nowait(self) -> T:
