@@ -37,6 +37,7 @@ from ._linkable import AbstractLinkable
 from .exceptions import BlockingSwitchOutError
 from .hub import _get_hub_noargs as get_hub
 from .hub import _threadlocal
+from .hub import sleep as _sleep
 from .timeout import Timeout
 
 if TYPE_CHECKING:
@@ -60,6 +61,9 @@ class _Marker:
 _RAWLINK = _Marker("rawlink")
 _WATCH = _Marker("watch")
 _TIMED_OUT = _Marker("timed out")
+
+#: Failed non-blocking acquires in a row by one greenlet before the semaphore yields.
+_SPIN_LIMIT = 1000
 
 
 def _queue_wake(rec: list, value, current_hub) -> None:
@@ -238,13 +242,15 @@ class Semaphore(_Linkable):
     one back. It does not track which greenlet holds a permit.
     """
 
-    __slots__ = ("_counter",)
+    __slots__ = ("_counter", "_spinner", "_spins")
 
     def __init__(self, value: int = 1, hub=None) -> None:
         if value < 0:
             raise ValueError("semaphore initial value must be >= 0")
         _Linkable.__init__(self, hub)
         self._counter = value
+        self._spinner = 0  # id() of the greenlet whose acquire(blocking=False) failed last
+        self._spins = 0
 
     @property
     def counter(self) -> int:
@@ -330,8 +336,29 @@ class Semaphore(_Linkable):
             self._counter -= 1
             return True
         if not blocking:
-            return False
+            return self._failed_try()
         return self._acquire_slow(timeout)
+
+    def _failed_try(self) -> bool:
+        # A greenlet spinning on acquire(blocking=False) would keep the releaser from ever
+        # running (gevent issue 1464). gevent's lock yields at every failed try; a semaphore
+        # yields once the same greenlet has failed _SPIN_LIMIT times in a row, so code that
+        # tries once in a while never switches there.
+        current = getcurrent()
+        spinner = id(current)  # not the greenlet itself: no reference kept
+        if self._spinner != spinner:
+            self._spinner = spinner
+            self._spins = 1
+            return False
+        spins = self._spins + 1
+        if spins < _SPIN_LIMIT:
+            self._spins = spins
+            return False
+        self._spins = 0
+        hub = _threadlocal.hub
+        if hub is not None and current is not hub:
+            _sleep(0)
+        return False
 
     def _acquire_slow(self, timeout: float | None) -> bool:
         current = getcurrent()

@@ -319,6 +319,44 @@ def _make_thread_handle(ident: int) -> _ThreadHandle:
     return handle
 
 
+def _make_main_thread_handle(ident: int) -> _ThreadHandle:
+    """A handle for the main OS thread that green threads can join: ``threading._shutdown``
+    marks it done at exit (see gevent.monkey._threads)."""
+    handle = _ThreadHandle()
+    handle._ident = ident
+    handle._started = True
+    return handle
+
+
+class _ExitLatch:
+    """What stands for the main Thread's ``_tstate_lock`` (Python < 3.13) once patched.
+
+    ``threading._shutdown`` releases it at exit and then asserts it is unlocked; a joiner
+    acquires and releases it. A green lock would hand itself to the first joiner at release
+    (FIFO) and still look locked; this opens once and stays open, and every wait on it is a
+    greenlet's.
+    """
+
+    __slots__ = ("_open",)
+
+    def __init__(self) -> None:
+        self._open = Event()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if not blocking:
+            return self._open.is_set()
+        return self._open.wait(None if timeout is None or timeout < 0 else timeout)
+
+    def release(self) -> None:
+        self._open.set()
+
+    def locked(self) -> bool:
+        return not self._open.is_set()
+
+    def _at_fork_reinit(self) -> None:
+        self._open = Event()
+
+
 def _set_sentinel() -> LockType:
     """A lock released when the current green thread ends (what threading <= 3.12 joins on)."""
     sentinel = LockType()

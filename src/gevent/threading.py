@@ -22,6 +22,7 @@ from greenlet import getcurrent
 
 from . import thread as _gthread
 from .local import local  # noqa: F401  (threading.local under patching)
+from .hub import get_hub_if_exists
 
 __all__ = ["main_native_thread"]
 
@@ -38,7 +39,10 @@ _LockType = _gthread.LockType
 Lock = _gthread.LockType
 _set_sentinel = _gthread._set_sentinel
 get_ident = _gthread.get_ident
-_CRLock = _gthread.RLock
+# None, as in gevent: threading.RLock() is then the standard library's own Python RLock, built
+# on the green lock and idents above (its ``_block`` is a green LockType, which code and
+# gevent's tests look at).
+_CRLock = None
 _thread_shutdown = _gthread._shutdown
 _make_thread_handle = _gthread._make_thread_handle
 _ThreadHandle = _gthread._ThreadHandle
@@ -95,9 +99,18 @@ class _DummyThread(_stdlib_dummy):  # type: ignore[misc, valid-type]
             if dummy is not None:
                 _forget_dummy(ident, dummy)
 
+        def forget_soon(_glet) -> None:
+            # One more turn of the loop, as in gevent: greenlets woken by what the ending
+            # greenlet did last (a lock it released) still find its entry in _active.
+            hub = get_hub_if_exists()
+            if hub is not None and hub.loop is not None:
+                hub.loop.run_callback(forget, None)
+            else:
+                forget(None)
+
         rawlink = getattr(glet, "rawlink", None)
         if rawlink is not None:
-            rawlink(forget)
+            rawlink(forget_soon)
         else:
             self._gevent_greenlet_ref = weakref.ref(glet, forget)
 

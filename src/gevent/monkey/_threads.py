@@ -52,6 +52,38 @@ def _patch_event(threading) -> None:
         patch_item(threading, "Event", event.Event)
 
 
+def _green_main_thread_join(threading) -> None:
+    """Make joining the main thread wait for a greenlet, not for the OS thread.
+
+    A green thread that joins the main thread waits on what ``threading._shutdown`` releases
+    at exit (3.11/3.12: the main Thread's ``_tstate_lock``; 3.13+: its ``_handle``). Left
+    native, that wait blocks the one OS thread, so the main greenlet never reaches
+    ``_shutdown`` and the exit hangs. Only from the main OS thread: the object must be the one
+    the running thread will release.
+    """
+    main = threading.main_thread()
+    if get_original("_thread", "get_ident")() != main.ident:
+        return
+    from gevent import thread as gthread
+
+    tstate_lock = getattr(main, "_tstate_lock", None)
+    if tstate_lock is not None and not isinstance(tstate_lock, gthread._ExitLatch):
+        if tstate_lock.locked():
+            latch = main._tstate_lock = gthread._ExitLatch()
+            # The main Thread registered its lock among those _shutdown waits for (and
+            # discards when the thread stops): the latch takes its place there too.
+            shutdown_locks = getattr(threading, "_shutdown_locks", None)
+            if shutdown_locks is not None and tstate_lock in shutdown_locks:
+                with threading._shutdown_locks_lock:
+                    shutdown_locks.discard(tstate_lock)
+                    shutdown_locks.add(latch)
+        return
+    handle = getattr(main, "_handle", None)
+    if handle is not None and not isinstance(handle, gthread._ThreadHandle):
+        if not handle.is_done():
+            main._handle = gthread._make_main_thread_handle(main.ident)
+
+
 def patch_thread_modules(patch_module: Callable[..., bool], threading: bool,
                          _threading_local: bool, Event: bool, logging: bool,
                          existing_locks: bool, warnings: list[str] | None) -> bool:
@@ -86,6 +118,9 @@ def patch_thread_modules(patch_module: Callable[..., bool], threading: bool,
             if Event:
                 _patch_event(threading_module)
             replaced.update({f"threading.{k}": v for k, v in before.items() if v is not None})
+
+    if threading:
+        _green_main_thread_join(threading_module)
 
     if _threading_local:
         import _threading_local as threading_local_module
