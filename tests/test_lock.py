@@ -247,3 +247,43 @@ def test_acquire_accepts_a_timeout_instance(make):
     semaphore = Semaphore(0)
     timeout = gevent.Timeout(0.01)
     assert semaphore.wait(timeout=timeout) == 0 and not timeout.pending
+
+
+@pytest.mark.parametrize("make", [allocate_lock, Semaphore, BoundedSemaphore, RLock])
+def test_spinning_on_a_failed_try_lets_the_holder_run(make):
+    # gevent issue 1464: a loop on acquire(blocking=False) must let other greenlets run, or
+    # the holder never releases and the loop spins forever.
+    lock = make()
+    lock.acquire()
+    log = []
+
+    def spinner():
+        tries = 0
+        while not lock.acquire(blocking=False):
+            tries += 1
+            assert tries < 100_000, "never yielded"
+        log.append("acquired")
+
+    def releaser():
+        log.append("released")
+        lock.release()
+
+    spinning = gevent.spawn(spinner)
+    gevent.sleep(0)  # the spinner starts; releasing needs the main greenlet for an RLock
+    if isinstance(lock, RLock):
+        lock.release()
+        log.append("released")
+    else:
+        gevent.spawn(releaser)
+    spinning.join(timeout=5)
+    assert log == ["released", "acquired"]
+
+
+def test_one_failed_try_does_not_switch():
+    # Only a semaphore's sustained spinning yields; an occasional try stays atomic.
+    semaphore = Semaphore(0)
+    other = gevent.spawn(lambda: None)
+    for _ in range(10):
+        assert semaphore.acquire(blocking=False) is False
+    assert not other.dead
+    other.join(timeout=5)

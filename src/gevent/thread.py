@@ -331,30 +331,37 @@ def _make_main_thread_handle(ident: int) -> _ThreadHandle:
 class _ExitLatch:
     """What stands for the main Thread's ``_tstate_lock`` (Python < 3.13) once patched.
 
-    ``threading._shutdown`` releases it at exit and then asserts it is unlocked; a joiner
-    acquires and releases it. A green lock would hand itself to the first joiner at release
-    (FIFO) and still look locked; this opens once and stays open, and every wait on it is a
-    greenlet's.
+    A lock whose release does not hand it to a waiter: ``threading._shutdown`` releases it at
+    exit and then asserts it is unlocked, while joiners (woken by the release) acquire and
+    release it after. A green LockType gives itself to the first waiter at release (FIFO) and
+    would still look locked. Every wait on it is a greenlet's.
     """
 
-    __slots__ = ("_open",)
+    __slots__ = ("_locked", "_released")
 
     def __init__(self) -> None:
-        self._open = Event()
+        self._locked = False
+        self._released = Event()
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        if not blocking:
-            return self._open.is_set()
-        return self._open.wait(None if timeout is None or timeout < 0 else timeout)
+        wait_for = None if timeout is None or timeout < 0 else timeout
+        while self._locked:
+            if not blocking or not self._released.wait(wait_for):
+                return False
+        self._locked = True
+        self._released.clear()
+        return True
 
     def release(self) -> None:
-        self._open.set()
+        self._locked = False
+        self._released.set()
 
     def locked(self) -> bool:
-        return not self._open.is_set()
+        return self._locked
 
     def _at_fork_reinit(self) -> None:
-        self._open = Event()
+        self._locked = False
+        self._released = Event()
 
 
 def _set_sentinel() -> LockType:

@@ -21,8 +21,8 @@ from typing import Any
 from greenlet import getcurrent
 
 from . import thread as _gthread
-from .local import local  # noqa: F401  (threading.local under patching)
 from .hub import get_hub_if_exists
+from .local import local  # noqa: F401  (threading.local under patching)
 
 __all__ = ["main_native_thread"]
 

@@ -70,6 +70,7 @@ def _green_main_thread_join(threading) -> None:
     if tstate_lock is not None and not isinstance(tstate_lock, gthread._ExitLatch):
         if tstate_lock.locked():
             latch = main._tstate_lock = gthread._ExitLatch()
+            latch.acquire()  # held while the main thread runs, as the native one was
             # The main Thread registered its lock among those _shutdown waits for (and
             # discards when the thread stops): the latch takes its place there too.
             shutdown_locks = getattr(threading, "_shutdown_locks", None)
