@@ -155,3 +155,12 @@ def test_bounded_queue_between_threads():
     received = [queue.get(timeout=5) for _ in range(total)]
     producer.join(10)
     assert received == list(range(total))
+
+
+def test_idle_twice_in_a_row_returns():
+    # The idle watcher of the second idle() is started by the greenlet that the first one's
+    # idle pass switched into, in the middle of a loop iteration: that loop must not then
+    # block in its poll (it hung forever, so gevent's thread/semaphore tests hung too).
+    with gevent.Timeout(5):
+        gevent.idle()
+        gevent.idle()
