@@ -113,7 +113,12 @@ def get_ident(gr=None) -> int:
     The root greenlet of the current OS thread answers the thread's native ident instead, so
     the main thread keeps its identity under patching.
     """
-    current = getcurrent()
+    try:
+        current = getcurrent()
+    except RuntimeError:
+        # "greenlet is being finalized": interpreter shutdown (logging's atexit and weakref
+        # callbacks take locks then). Only the OS thread is left to name.
+        return _native_get_ident()
     if gr is None or gr is current:
         if current.parent is None:
             return _native_get_ident()

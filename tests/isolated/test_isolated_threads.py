@@ -27,3 +27,8 @@ def test_thread_joining_the_main_thread_does_not_hang_the_exit():
     proc = run_scenario("join_main_at_exit", timeout=30)
     assert proc.stdout.split() == ["main-done", "OK"]
     assert proc.stderr == ""
+
+
+def test_fork_while_logging_locks_in_use_exits_quietly():
+    proc = run_scenario("fork_with_handler_lock", timeout=30)
+    assert proc.stderr == ""
