@@ -32,3 +32,7 @@ def test_thread_joining_the_main_thread_does_not_hang_the_exit():
 def test_fork_while_logging_locks_in_use_exits_quietly():
     proc = run_scenario("fork_with_handler_lock", timeout=30)
     assert proc.stderr == ""
+
+
+def test_patching_from_another_thread_warns_as_gevent_does():
+    run_scenario("patch_in_thread", timeout=30)

@@ -25,8 +25,8 @@ def _native_threads_running(threading) -> list[str]:
     for thread in threading.enumerate():
         if thread is main or getattr(type(thread), "_gevent_dummy", False):
             continue
-        if isinstance(thread, threading._DummyThread) and thread.ident == native_ident:
-            continue
+        if thread.ident == native_ident:
+            continue  # the thread that patches (warned about on its own)
         names.append(thread.name)
     return names
 
@@ -142,10 +142,15 @@ def _warn_about_early_state(threading, replaced: dict[str, Any],
                             warnings: list[str] | None) -> None:
     native_ident = get_original("_thread", "get_ident")()
     if native_ident != threading.main_thread().ident:
+        # gevent's two warnings, word for word (programs and gevent's tests match them).
         queue_warning(
-            "Monkey-patching threading from a thread other than the main thread: greenlets of "
-            "this thread become the green threads, and threading.main_thread() is a thread that "
-            "gevent does not run. Patch at the top of the main module instead.",
+            "Monkey-patching outside the main native thread. Some APIs will not be available. "
+            "Expect a KeyError to be printed at shutdown.",
+            warnings,
+        )
+        queue_warning(
+            "Monkey-patching not on the main thread; threading.main_thread().join() will hang "
+            "from a greenlet",
             warnings,
         )
     running = _native_threads_running(threading)
