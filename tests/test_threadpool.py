@@ -110,15 +110,17 @@ def test_thread_result_delivers_in_hub():
     received = []
     hub = gevent.get_hub()
     ready = []
-    result = ThreadResult(received.append, hub, lambda: ready.append(1))
+    result = ThreadResult(lambda r: received.append((r, r.value)), hub, lambda: ready.append(1))
 
     def worker():
         result.set(42)
 
     _thread.start_new_thread(worker, ())
     _wait_until(lambda: received)
-    assert received[0] is result and result.value == 42 and result.successful()
+    assert received[0] == (result, 42) and result.successful()
     assert ready == [1]
+    # Delivered: as in gevent, the value is dropped and the receiver is no longer None.
+    assert result.value is None and result.receiver is not None
 
 
 def test_executor_futures_wait_cooperatively():
@@ -311,3 +313,46 @@ def test_executor_future_and_concurrent_futures_wait_unpatched():
         assert list(concurrent.futures.as_completed([future], timeout=5)) == [future]
     finally:
         executor.shutdown()
+
+
+def test_tasks_run_in_a_worker_greenlet_with_the_threading_hooks(pool):
+    import threading
+
+    from greenlet import getcurrent
+
+    worker = pool.apply(getcurrent)
+    assert "ThreadPoolWorker" in repr(worker) and "thread_ident" in repr(worker)
+    seen = []
+
+    def profiler(*_args):
+        pass
+
+    threading.setprofile(profiler)
+    try:
+        pool.apply(lambda: seen.append(sys.getprofile()))
+    finally:
+        threading.setprofile(None)
+    assert seen == [profiler]
+    # A hook that the task left behind is removed after it.
+    assert pool.apply(sys.getprofile) is None
+
+
+def test_a_failing_before_task_hook_reaches_the_caller():
+    class Failing(ThreadPool):
+        class _WorkerGreenlet(ThreadPool._WorkerGreenlet):
+            fail = True
+
+            def _before_run_task(self, *args):
+                if type(self).fail:
+                    raise LookupError("setup failed")
+                ThreadPool._WorkerGreenlet._before_run_task(self, *args)
+
+    pool = Failing(2)
+    try:
+        for _ in range(pool.maxsize + 1):
+            with pytest.raises(LookupError):
+                pool.apply(abs, (-1,))
+        Failing._WorkerGreenlet.fail = False
+        assert pool.apply(abs, (-1,)) == 1
+    finally:
+        pool.kill()

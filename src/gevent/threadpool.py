@@ -17,12 +17,15 @@ import concurrent.futures
 import concurrent.futures._base as _futures_base
 import os
 import sys
+import threading as _threading
+import traceback
 from _queue import Empty as _NativeEmpty
 from _queue import SimpleQueue as _NativeQueue
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from greenlet import getcurrent
+from greenlet import greenlet as _RawGreenlet
 
 from ._semaphore import Semaphore
 from .event import AsyncResult
@@ -55,6 +58,10 @@ _allocate_lock = _original("allocate_lock")
 _get_ident = _original("get_ident")
 
 _STOP = object()
+
+
+def _delivered(_result) -> None:
+    """The receiver of a ThreadResult once delivered: anything later goes nowhere."""
 
 
 class ThreadResult:
@@ -107,9 +114,13 @@ class ThreadResult:
                 call_when_ready()
             receiver = self.receiver
             if receiver is not None:
-                receiver(self)
+                receiver(self)  # reads the value at once (an apply switched into reads it)
         finally:
-            self.receiver = self._call_when_ready = None
+            # Delivered (or failed to): drop the value, as gevent does, so that a result kept
+            # around does not keep the task's return value alive.
+            self.receiver = _delivered
+            self._call_when_ready = None
+            self.value = None
 
     def destroy_in_main_thread(self) -> None:
         self.receiver = self._call_when_ready = None
@@ -146,7 +157,9 @@ class ThreadPool(GroupMappingMixin):
         self._slots = Semaphore(self._maxsize + 1, self.hub)
         self._unfinished = 0  # tasks queued or running (len(pool))
         self._size = 0
-        self._free = 0  # threads waiting for a task that no queued task has claimed
+        # Idle threads minus the queued items (tasks, _STOPs) that claim one; below zero while
+        # busy threads owe the queue a _STOP.
+        self._free = 0
         self._worker_idents: set = set()
         self._in_flight = 0
         self._holding_ref = False
@@ -200,6 +213,7 @@ class ThreadPool(GroupMappingMixin):
                 self._free += grow
             else:
                 self._size = value  # the stopped threads no longer count, as in gevent
+                self._free += grow  # each _STOP claims a thread, as a queued task does
         if grow > 0:
             for _ in range(grow):
                 self._add_thread()
@@ -304,7 +318,13 @@ class ThreadPool(GroupMappingMixin):
                 event.set()
 
     def _worker(self) -> None:
-        # Runs in a native thread: only ThreadResult talks back to the hub.
+        # Runs in a native thread: tasks run in a _WorkerGreenlet of that thread (what
+        # getcurrent() answers there), whose hooks bracket each task.
+        worker_class: type[_WorkerGreenlet] = self._WorkerGreenlet  # type: ignore[attr-defined]
+        worker_class(self).switch()
+
+    def _work(self, worker: _WorkerGreenlet) -> None:
+        # The worker greenlet's body: only ThreadResult talks back to the hub.
         ident = _get_ident()
         lock = self._lock
         queue = self.task_queue
@@ -326,18 +346,23 @@ class ThreadPool(GroupMappingMixin):
                         self._free -= 1
                     return
                 if task is _STOP:
-                    with lock:
-                        self._free -= 1
-                    stopped = True  # whoever queued _STOP took this thread off _size
+                    # Whoever queued _STOP took this thread off _size and _free.
+                    stopped = True
                     return
                 func, args, kwargs, thread_result = task
                 del task
                 value = None
                 failed = None
                 try:
-                    value = func(*args, **kwargs)
+                    worker._before_run_task(func, args, kwargs, thread_result)
                 except BaseException:
-                    failed = sys.exc_info()
+                    failed = sys.exc_info()  # the caller gets it; the thread goes on
+                else:
+                    try:
+                        value = func(*args, **kwargs)
+                    except BaseException:
+                        failed = sys.exc_info()
+                    worker._run_after_task(func, args, kwargs, thread_result)
                 # Free again before the result goes out: once it is delivered the hub's
                 # thread wakes and wants the GIL, which this thread then gives up at once
                 # (blocking in queue.get) instead of after more bookkeeping.
@@ -384,6 +409,7 @@ class ThreadPool(GroupMappingMixin):
         with self._lock:
             count = self._size
             self._size = 0
+            self._free -= count
         for _ in range(count):
             self.task_queue.put(_STOP)
 
@@ -447,6 +473,65 @@ _SETTLED = frozenset({_futures_base.FINISHED, _futures_base.CANCELLED_AND_NOTIFI
 def _threading_patched() -> bool:
     monkey_state = sys.modules.get("gevent.monkey._state")
     return monkey_state is not None and bool(monkey_state.is_module_patched("threading"))
+
+
+def _get_thread_profile() -> Any:
+    """The profile function ``threading.setprofile`` installed for new threads (or None)."""
+    return getattr(_threading, "_profile_hook", None)
+
+
+def _get_thread_trace() -> Any:
+    """The trace function ``threading.settrace`` installed for new threads (or None)."""
+    return getattr(_threading, "_trace_hook", None)
+
+
+class _WorkerGreenlet(_RawGreenlet):
+    """The greenlet a pool's thread runs its tasks in.
+
+    Each task runs between ``_before_run_task`` (which installs the ``threading.setprofile``
+    and ``threading.settrace`` functions, as a new thread would get them) and
+    ``_after_run_task`` (which removes whatever hooks the task left). The setters are called
+    only when there is something to set or clear: they raise audit events.
+    """
+
+    def __init__(self, threadpool: ThreadPool) -> None:
+        _RawGreenlet.__init__(self)
+        self._threadpool = threadpool
+        self._thread_ident = _get_ident()
+        self._hub_repr = repr(threadpool.hub)
+        #: Where a failing _after_run_task is reported.
+        self._stderr = sys.stderr
+
+    def __repr__(self) -> str:
+        return (f"<ThreadPoolWorker at {id(self):#x} thread_ident={self._thread_ident:#x} "
+                f"threadpool-hub={self._hub_repr}>")
+
+    def run(self) -> None:
+        self._threadpool._work(self)
+
+    def _before_run_task(self, func, args, kwargs, thread_result, _sys=sys,
+                         _get_thread_profile=_get_thread_profile,
+                         _get_thread_trace=_get_thread_trace) -> None:
+        profile = _get_thread_profile()
+        if profile is not None:
+            _sys.setprofile(profile)
+        trace = _get_thread_trace()
+        if trace is not None:
+            _sys.settrace(trace)
+
+    def _after_run_task(self, func, args, kwargs, thread_result, _sys=sys) -> None:
+        if _sys.getprofile() is not None:
+            _sys.setprofile(None)
+        if _sys.gettrace() is not None:
+            _sys.settrace(None)
+
+    def _run_after_task(self, func, args, kwargs, thread_result) -> None:
+        try:
+            self._after_run_task(func, args, kwargs, thread_result)
+        except Exception:  # reported; the task's result still goes out
+            stderr = self._stderr
+            if stderr is not None:
+                traceback.print_exc(file=stderr)
 
 
 class _FutureProxy(concurrent.futures.Future):
@@ -562,3 +647,8 @@ class ThreadPoolExecutor(concurrent.futures.Executor):
 
     def kill(self, wait: bool = True) -> None:
         self.shutdown(wait)
+
+
+# Compatibility: names that gevent's users and tests reach. Subclasses replace the worker
+# greenlet class through the pool's attribute.
+ThreadPool._WorkerGreenlet = _WorkerGreenlet  # type: ignore[attr-defined]
