@@ -287,3 +287,26 @@ def test_one_failed_try_does_not_switch():
         assert semaphore.acquire(blocking=False) is False
     assert not other.dead
     other.join(timeout=5)
+
+
+def test_woken_waiter_runs_before_what_the_releaser_spawned():
+    # gevent 1487 (fairness): the waiter a release wakes runs before a greenlet the releaser
+    # spawned right after releasing.
+    semaphore = Semaphore()
+    semaphore.acquire()
+    log = []
+
+    def waiter():
+        semaphore.acquire()
+        log.append("waiter")
+
+    def releaser():
+        semaphore.release()
+        gevent.spawn(log.append, "spawned")
+        gevent.sleep(0)
+
+    waiting = gevent.spawn(waiter)
+    gevent.sleep(0)
+    gevent.spawn(releaser).join(timeout=5)
+    waiting.join(timeout=5)
+    assert log == ["waiter", "spawned"]

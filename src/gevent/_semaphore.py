@@ -322,9 +322,27 @@ class Semaphore(_Linkable):
                 self._notify()
 
     def _notify_later(self) -> None:
+        # A loop callback, so this runs in the hub: as gevent's notifier does, switch straight
+        # into each waiter of this hub that gets a permit, in FIFO order, and go on with the
+        # next when it switches back. A woken waiter then runs before whatever was queued
+        # after the release (a greenlet spawned by the releaser, say): fairness (gevent 1487).
         self._notifier = None
-        if self._counter > 0 and self._links:
-            self._notify()
+        links = self._links
+        hub = _threadlocal.hub
+        while links and self._counter > 0:
+            try:
+                rec = links.popleft()
+            except IndexError:
+                return
+            kind = rec[2]
+            if kind is None:
+                self._counter -= 1
+            if rec[1] is hub and kind is not _RAWLINK:
+                switch = rec[0]
+                rec[0] = rec[2] = None  # woken, with nothing queued to cancel
+                switch(self)
+            else:
+                _queue_wake(rec, self, hub)
 
     def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
         """Take a permit. A switch point when none is free and *blocking* is true.
