@@ -579,3 +579,53 @@ def test_subclass_init_may_store_its_own_container():
             self.queue = mine
 
     assert Custom().queue is mine
+
+
+class _RefusingQueue(Queue):
+    """Storage hooks that fail once when told to (as the stdlib's own tests do)."""
+
+    refuse_put = refuse_get = False
+
+    def _put(self, item):
+        if self.refuse_put:
+            self.refuse_put = False
+            raise LookupError("put refused")
+        return super()._put(item)
+
+    def _get(self):
+        if self.refuse_get:
+            self.refuse_get = False
+            raise LookupError("get refused")
+        return super()._get()
+
+
+def test_a_refused_put_raises_in_the_putter_that_waited():
+    queue = _RefusingQueue(1)
+    queue.put("first")
+    queue.refuse_put = True
+    getter = gevent.spawn(queue.get)
+    with pytest.raises(LookupError):
+        queue.put("second", timeout=5)  # waits; the getter makes room; the hook refuses
+    assert getter.get(timeout=5) == "first"
+    assert queue.empty() and queue.unfinished_tasks == 1
+    queue.put("third")
+    assert queue.get() == "third"
+
+
+def test_a_refused_get_raises_in_the_getter_that_waited():
+    queue = _RefusingQueue()
+    queue.refuse_get = True
+    gevent.spawn(queue.put, "item")
+    with pytest.raises(LookupError):
+        queue.get(timeout=5)
+    assert queue.qsize() == 1 and queue.get() == "item"
+
+
+def test_a_refused_nonblocking_put_changes_nothing():
+    queue = _RefusingQueue(2)
+    queue.refuse_put = True
+    with pytest.raises(LookupError):
+        queue.put("item", block=False)
+    assert queue.empty() and queue.unfinished_tasks == 0
+    queue.put("item")
+    assert queue.unfinished_tasks == 1

@@ -72,6 +72,18 @@ _NOTHING: deque = deque()
 _SHUT_DOWN = _Marker("shut down")
 _EMPTY = _Marker("empty")
 _PUT_DONE = _Marker("put done")
+#: Wakes a getter of a queue whose storage hooks are overridden: the item is in the queue, and
+#: the getter takes it through the hook itself (so a failing hook raises in the getter).
+_TAKE = _Marker("take")
+
+
+class _PutFailed:
+    """Wakes a putter whose item the storage hook refused: its put raises *error*."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
 
 
 #: How many puts may append without a further check (see SimpleQueue._refresh_credit). Kept
@@ -177,15 +189,28 @@ class SimpleQueue(Generic[T]):
         else:  # a subclass's _init stored something else: only the hooks know it
             self._append = self._put
             self._pop = self._get
+            self._use_hooks_for_hand_over()
 
     def _respect_overrides(self, base: type) -> None:
         # A subclass that overrides the documented hooks (of *base*, the class whose _bind
         # runs) gets them called; they reach the storage through super()._put/_get.
         cls = type(self)
+        overridden = False
         if cls._put is not base._put:  # type: ignore[attr-defined]
             self._append = self._put
+            overridden = True
         if cls._get is not base._get:  # type: ignore[attr-defined]
             self._pop = self._get
+            overridden = True
+        if overridden:
+            self._use_hooks_for_hand_over()
+
+    def _use_hooks_for_hand_over(self) -> None:
+        # Items then always go through _put and _get, as in the stdlib and gevent, instead of
+        # straight from a putter to a waiting getter: a hook that raises does so in the
+        # caller whose hook it is. Instance attributes: the plain queues pay nothing.
+        self._hand_to_getter = self._hand_over_via_hooks  # type: ignore[method-assign]
+        self._feed_getters = self._wake_takers  # type: ignore[method-assign]
 
     def _refresh_credit(self) -> None:
         """Hand out put credits for the current state (called after every state change)."""
@@ -305,7 +330,11 @@ class SimpleQueue(Generic[T]):
         credit = self._credit
         if credit:
             self._credit = credit - 1
-            self._append(item)
+            try:
+                self._append(item)
+            except BaseException:
+                self._credit += 1  # the hook refused the item: nothing was put
+                raise
             return
         self._put_slow(item, block, timeout)
 
@@ -314,13 +343,17 @@ class SimpleQueue(Generic[T]):
             raise ShutDown
         self._tasks += 1
         getters = self.getters
-        if getters and self._hand_to_getter(item):
-            return
         maxsize = self._maxsize
-        if maxsize is None or len(self.queue) < maxsize:
-            self._append(item)
-            self._refresh_credit()  # the next puts take the fast path again
-            return
+        try:
+            if getters and self._hand_to_getter(item):
+                return
+            if maxsize is None or len(self.queue) < maxsize:
+                self._append(item)
+                self._refresh_credit()  # the next puts take the fast path again
+                return
+        except BaseException:
+            self._undo_task()  # a storage hook refused the item
+            raise
         if not block:
             self._undo_task()
             raise Full
@@ -359,6 +392,30 @@ class SimpleQueue(Generic[T]):
         self._refresh_credit()
         return False
 
+    def _hand_over_via_hooks(self, item) -> bool:
+        """_hand_to_getter for queues with storage hooks: store, then wake a getter."""
+        self._append(item)
+        self._wake_takers()
+        return True
+
+    def _wake_takers(self) -> None:
+        """Wake getters (and the peekers ahead of them) to take what the queue holds."""
+        getters = self.getters
+        current_hub = _threadlocal.hub
+        takers = len(self.queue)
+        while getters and takers > 0:
+            try:
+                rec = getters.popleft()
+            except IndexError:
+                break
+            if rec[2] is not _WATCH:
+                takers -= 1
+            _queue_wake(rec, _TAKE, current_hub)
+        if self.putters:
+            self._take_from_putters()
+        else:
+            self._refresh_credit()
+
     def _wait_put(self, item, timeout: float | None) -> None:
         hub, switch = _current_hub_and_switch()
         rec = [switch, hub, None, item]
@@ -381,6 +438,8 @@ class SimpleQueue(Generic[T]):
                 raise _timed_out_error(timeout, Full)
         if result is _SHUT_DOWN:
             raise ShutDown
+        if type(result) is _PutFailed:
+            raise result.error
 
     def _putter_left(self) -> None:
         """A waiting putter gave up (timeout, kill) before its item went in."""
@@ -401,8 +460,13 @@ class SimpleQueue(Generic[T]):
             except IndexError:
                 break
             item = rec[3]
-            if not (self.getters and self._hand_to_getter(item)):
-                self._append(item)
+            try:
+                if not (self.getters and self._hand_to_getter(item)):
+                    self._append(item)
+            except Exception as error:  # the storage hook refused it: the putter raises
+                self._undo_task()
+                _queue_wake(rec, _PutFailed(error), current_hub)
+                continue
             _queue_wake(rec, _PUT_DONE, current_hub)
         if not putters:
             self._out = self.queue
@@ -433,10 +497,9 @@ class SimpleQueue(Generic[T]):
         return self._get_generic(block, timeout)
 
     def _get_generic(self, block: bool = True, timeout: float | None = None) -> T:
-        try:
-            item = self._pop()
-        except IndexError:
+        if not self.queue:  # before the hook: as in the stdlib, _get is never called empty
             return self._get_empty(block, timeout)
+        item = self._pop()
         if self.putters:
             self._take_from_putters()
         return item
@@ -483,6 +546,8 @@ class SimpleQueue(Generic[T]):
             queued, item = _leave(getters, rec)
             if queued:
                 self._refresh_credit()
+            elif item is _TAKE:
+                self._feed_getters()  # woken to take an item: another getter takes it
             elif kind is None and item is not _SHUT_DOWN:
                 # Handed an item but leaving: it goes back to the front for the next getter.
                 self._push_back(item)
@@ -495,6 +560,10 @@ class SimpleQueue(Generic[T]):
                 raise _timed_out_error(timeout, Empty)
         if result is _SHUT_DOWN:
             raise ShutDown
+        if result is _TAKE:
+            if not self.queue:  # taken by someone else before this getter ran: wait again
+                return self._wait_get(timeout, kind)
+            return self._pop() if kind is None else self._peek()
         return result
 
     def _feed_getters(self) -> None:
