@@ -356,3 +356,10 @@ def test_a_failing_before_task_hook_reaches_the_caller():
         assert pool.apply(abs, (-1,)) == 1
     finally:
         pool.kill()
+
+
+def test_a_task_exception_is_reported_by_the_hub_and_raised_to_the_caller(pool, capfd):
+    with pytest.raises(ZeroDivisionError):
+        pool.apply(lambda: 1 / 0)
+    err = capfd.readouterr().err
+    assert "ThreadPoolWorker" in err and "failed with ZeroDivisionError" in err

@@ -112,6 +112,9 @@ class ThreadResult:
             call_when_ready = self._call_when_ready
             if call_when_ready is not None:
                 call_when_ready()
+            if self.exc_info:
+                # As gevent does, the hub reports a task's exception (the caller gets it too).
+                self.hub.handle_error(self.context, *self.exc_info)
             receiver = self.receiver
             if receiver is not None:
                 receiver(self)  # reads the value at once (an apply switched into reads it)
@@ -372,7 +375,7 @@ class ThreadPool(GroupMappingMixin):
                 if failed is None:
                     thread_result.set(value)
                 else:
-                    thread_result.handle_error((self, func), failed)
+                    thread_result.handle_error((worker, func), failed)
                 del func, args, kwargs, thread_result, value, failed
         finally:
             with lock:
