@@ -21,7 +21,6 @@ from typing import Any
 from greenlet import getcurrent
 
 from . import thread as _gthread
-from .hub import get_hub_if_exists
 from .local import local  # noqa: F401  (threading.local under patching)
 
 __all__ = ["main_native_thread"]
@@ -99,18 +98,9 @@ class _DummyThread(_stdlib_dummy):  # type: ignore[misc, valid-type]
             if dummy is not None:
                 _forget_dummy(ident, dummy)
 
-        def forget_soon(_glet) -> None:
-            # One more turn of the loop, as in gevent: greenlets woken by what the ending
-            # greenlet did last (a lock it released) still find its entry in _active.
-            hub = get_hub_if_exists()
-            if hub is not None and hub.loop is not None:
-                hub.loop.run_callback(forget, None)
-            else:
-                forget(None)
-
         rawlink = getattr(glet, "rawlink", None)
         if rawlink is not None:
-            rawlink(forget_soon)
+            rawlink(forget)
         else:
             self._gevent_greenlet_ref = weakref.ref(glet, forget)
 

@@ -167,7 +167,6 @@ g = gevent.spawn(threading.current_thread)
 g.join()
 dummy = g.value
 assert isinstance(dummy, threading._DummyThread) and dummy.daemon
-gevent.sleep(0)  # forgotten a turn of the loop after the greenlet ends (as in gevent)
 gevent.sleep(0)
 assert dummy not in threading.enumerate()
 
