@@ -360,8 +360,8 @@ class Semaphore(_Linkable):
     def _failed_try(self) -> bool:
         # A greenlet spinning on acquire(blocking=False) would keep the releaser from ever
         # running (gevent issue 1464). gevent's lock yields at every failed try; a semaphore
-        # yields once the same greenlet has failed _SPIN_LIMIT times in a row, so code that
-        # tries once in a while never switches there.
+        # yields at every _SPIN_LIMIT-th failed try of one greenlet (no other greenlet's in
+        # between), so a few tries practically never switch.
         current = getcurrent()
         spinner = id(current)  # not the greenlet itself: no reference kept
         if self._spinner != spinner:
