@@ -38,6 +38,7 @@ from .exceptions import BlockingSwitchOutError
 from .hub import _get_hub_noargs as get_hub
 from .hub import _threadlocal
 from .hub import sleep as _sleep
+from .monkey._state import get_original
 from .timeout import Timeout
 
 if TYPE_CHECKING:
@@ -94,6 +95,45 @@ def _cancel_wake(rec: list):
         wake.stop()
         return value
     return None
+
+
+# The native lock even when this module is first imported after monkey patching.
+_allocate_native_lock = get_original("_thread", "allocate_lock")
+
+
+class _NativeWake:
+    """What _queue_wake keeps for a native waiter's wake-up (see _cancel_wake)."""
+
+    __slots__ = ("args",)
+
+    def __init__(self, value) -> None:
+        self.args = (value,)
+
+    def stop(self) -> None:
+        pass  # already delivered: a native waiter is woken at once
+
+
+class _NativeWaiter:
+    """A waiter in a thread without a hub: it blocks on a native lock. It stands in the
+    waiter's entry where a hub would (``rec[1]``), and is its own "loop": _queue_wake's
+    ``run_callback_threadsafe`` wakes it at once, from whichever thread."""
+
+    __slots__ = ("lock",)
+
+    def __init__(self) -> None:
+        self.lock = _allocate_native_lock()
+        self.lock.acquire()
+
+    @property
+    def loop(self) -> _NativeWaiter:
+        return self
+
+    def wake(self, _value) -> None:
+        self.lock.release()
+
+    def run_callback_threadsafe(self, func, value) -> _NativeWake:
+        func(value)
+        return _NativeWake(value)
 
 
 def _blocking_error() -> BlockingSwitchOutError:
@@ -382,6 +422,10 @@ class Semaphore(_Linkable):
         current = getcurrent()
         hub = _threadlocal.hub
         if hub is None:
+            if _thread_count() and not isinstance(timeout, Timeout):
+                # No hub here, so no greenlet of this thread can release: only another
+                # thread can. Wait natively, as gevent does, rather than create a hub.
+                return self._acquire_native(timeout)
             hub = get_hub()
         if current is hub:
             raise _blocking_error()
@@ -408,6 +452,23 @@ class Semaphore(_Linkable):
                 return False
             _cancel_wake(rec)  # granted just as the timer fired: keep the permit
         return True
+
+    def _acquire_native(self, timeout: float | None) -> bool:
+        waiter = _NativeWaiter()
+        rec = [waiter.wake, waiter, None]
+        links = self._links
+        links.append(rec)
+        if self._counter > 0:
+            self._notify()
+        try:
+            woken = waiter.lock.acquire(True, -1 if timeout is None else max(timeout, 0.0))
+        except BaseException:
+            if not _unlink_rec(links, rec):
+                self.release()  # handed a permit while leaving: pass it on
+            raise
+        if not woken and _unlink_rec(links, rec):
+            return False
+        return True  # woken (perhaps just as the time ran out): the permit is ours
 
     def wait(self, timeout: float | None = None) -> int:
         """Wait until a permit is free, without taking it. A switch point.
