@@ -220,3 +220,93 @@ def test_lock_type_has_stdlib_semantics():
     with lock:
         assert lock.locked()
     assert "unlocked" in repr(lock)
+
+
+def _held(lock_type):
+    lock = lock_type()
+    holder = gevent.spawn(lock.acquire)
+    holder.join(timeout=5)
+    return lock
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Semaphore(0), lambda: BoundedSemaphore(0), lambda: _held(LockType),
+    lambda: _held(RLock),
+])
+def test_acquire_accepts_a_timeout_instance(make):
+    # As in gevent: the Timeout's own expiry means "not acquired"; an exception it was given
+    # is raised instead.
+    timeout = gevent.Timeout(0.01)
+    assert make().acquire(timeout=timeout) is False
+    assert not timeout.pending
+    error = ValueError("custom")
+    timeout = gevent.Timeout(0.01, error)
+    with pytest.raises(ValueError) as caught:
+        make().acquire(timeout=timeout)
+    assert caught.value is error and not timeout.pending
+    semaphore = Semaphore(0)
+    timeout = gevent.Timeout(0.01)
+    assert semaphore.wait(timeout=timeout) == 0 and not timeout.pending
+
+
+@pytest.mark.parametrize("make", [allocate_lock, Semaphore, BoundedSemaphore, RLock])
+def test_spinning_on_a_failed_try_lets_the_holder_run(make):
+    # gevent issue 1464: a loop on acquire(blocking=False) must let other greenlets run, or
+    # the holder never releases and the loop spins forever.
+    lock = make()
+    lock.acquire()
+    log = []
+
+    def spinner():
+        tries = 0
+        while not lock.acquire(blocking=False):
+            tries += 1
+            assert tries < 100_000, "never yielded"
+        log.append("acquired")
+
+    def releaser():
+        log.append("released")
+        lock.release()
+
+    spinning = gevent.spawn(spinner)
+    gevent.sleep(0)  # the spinner starts; releasing needs the main greenlet for an RLock
+    if isinstance(lock, RLock):
+        lock.release()
+        log.append("released")
+    else:
+        gevent.spawn(releaser)
+    spinning.join(timeout=5)
+    assert log == ["released", "acquired"]
+
+
+def test_one_failed_try_does_not_switch():
+    # Only a semaphore's sustained spinning yields; an occasional try stays atomic.
+    semaphore = Semaphore(0)
+    other = gevent.spawn(lambda: None)
+    for _ in range(10):
+        assert semaphore.acquire(blocking=False) is False
+    assert not other.dead
+    other.join(timeout=5)
+
+
+def test_woken_waiter_runs_before_what_the_releaser_spawned():
+    # gevent 1487 (fairness): the waiter a release wakes runs before a greenlet the releaser
+    # spawned right after releasing.
+    semaphore = Semaphore()
+    semaphore.acquire()
+    log = []
+
+    def waiter():
+        semaphore.acquire()
+        log.append("waiter")
+
+    def releaser():
+        semaphore.release()
+        gevent.spawn(log.append, "spawned")
+        gevent.sleep(0)
+
+    waiting = gevent.spawn(waiter)
+    gevent.sleep(0)
+    gevent.spawn(releaser).join(timeout=5)
+    waiting.join(timeout=5)
+    assert log == ["waiter", "spawned"]

@@ -155,3 +155,37 @@ def test_bounded_queue_between_threads():
     received = [queue.get(timeout=5) for _ in range(total)]
     producer.join(10)
     assert received == list(range(total))
+
+
+def test_idle_twice_in_a_row_returns():
+    # The idle watcher of the second idle() is started by the greenlet that the first one's
+    # idle pass switched into, in the middle of a loop iteration: that loop must not then
+    # block in its poll (it hung forever, so gevent's thread/semaphore tests hung too).
+    with gevent.Timeout(5):
+        gevent.idle()
+        gevent.idle()
+
+
+def test_a_thread_without_a_hub_waits_natively_on_a_semaphore():
+    # As in gevent: a thread that has no hub waits on a native lock instead of creating a hub
+    # (nothing in that thread could release it anyway), with or without a timeout.
+    semaphore = Semaphore(1)
+    semaphore.acquire()
+    seen = []
+
+    def waiter():
+        seen.append(semaphore.acquire(timeout=0.01))  # times out
+        seen.append(semaphore.acquire(timeout=10))  # released by the main thread
+        seen.append(get_hub_if_exists())
+        semaphore.release()
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while len(semaphore._links) == 0 or len(seen) == 0:
+        assert time.monotonic() < deadline
+        gevent.sleep(0.001)
+    semaphore.release()
+    thread.join(5)
+    assert seen == [False, True, None]
+    assert semaphore.acquire(timeout=5)

@@ -495,3 +495,137 @@ def test_random_operations_lose_nothing(seed):
     assert sorted(got + leftover) == sorted(put_ok)  # nothing lost, nothing twice
     assert queue.unfinished_tasks == len(put_ok) - done_calls[0] == 0
     assert queue.join(timeout=0)
+
+
+# -- a Timeout instance as the timeout (gevent accepts one wherever it accepts seconds) ------
+
+
+@pytest.mark.parametrize("wait", [
+    lambda timeout: Queue().get(timeout=timeout),
+    lambda timeout: Queue(1, [1]).put(2, timeout=timeout),
+    lambda timeout: Channel().get(timeout=timeout),
+    lambda timeout: Channel().put(1, timeout=timeout),
+    lambda timeout: PriorityQueue().peek(timeout=timeout),
+])
+def test_timeout_instance_raises_itself(wait):
+    timeout = gevent.Timeout(0.01)
+    with pytest.raises(gevent.Timeout) as caught:
+        wait(timeout)
+    assert caught.value is timeout and not timeout.pending
+    error = ValueError("custom")
+    timeout = gevent.Timeout(0.01, error)
+    with pytest.raises(ValueError) as caught_error:
+        wait(timeout)
+    assert caught_error.value is error and not timeout.pending
+
+
+def test_timeout_instance_cancelled_when_the_wait_succeeds():
+    queue = Queue()
+    gevent.spawn(queue.put, "item")
+    timeout = gevent.Timeout(5)
+    assert queue.get(timeout=timeout) == "item"
+    assert not timeout.pending
+
+
+def test_channel_put_returns_after_the_getter_ran():
+    # gevent's order: a rendezvous lets the getter run with the item before put returns.
+    channel = Channel()
+    events = []
+
+    def getter():
+        events.append(channel.get())
+        events.append(channel.get())
+
+    glet = gevent.spawn(getter)
+    events.append("sending")
+    channel.put("hello")
+    events.append("sent hello")
+    channel.put("world")
+    events.append("sent world")
+    assert events == ["sending", "hello", "sent hello", "world", "sent world"]
+    glet.join(timeout=5)
+
+
+@pytest.mark.parametrize("cls", [SimpleQueue, Queue, PriorityQueue, LifoQueue])
+def test_subclass_with_stdlib_style_hooks(cls):
+    # The stdlib's hook signatures: _init(maxsize), and _put/_get that call the base class's.
+    class Counting(cls):
+        initted = False
+        gets = puts = 0
+
+        def _init(self, maxsize):
+            super()._init(maxsize)
+            self.initted = True
+
+        def _get(self):
+            self.gets += 1
+            return super()._get()
+
+        def _put(self, item):
+            self.puts += 1
+            return super()._put(item)
+
+    queue = Counting()
+    queue.put("hi")
+    assert queue.get() == "hi"
+    assert (queue.initted, queue.puts, queue.gets) == (True, 1, 1)
+
+
+def test_subclass_init_may_store_its_own_container():
+    mine: list = []
+
+    class Custom(Queue):
+        def _init(self, maxsize):
+            self.queue = mine
+
+    assert Custom().queue is mine
+
+
+class _RefusingQueue(Queue):
+    """Storage hooks that fail once when told to (as the stdlib's own tests do)."""
+
+    refuse_put = refuse_get = False
+
+    def _put(self, item):
+        if self.refuse_put:
+            self.refuse_put = False
+            raise LookupError("put refused")
+        return super()._put(item)
+
+    def _get(self):
+        if self.refuse_get:
+            self.refuse_get = False
+            raise LookupError("get refused")
+        return super()._get()
+
+
+def test_a_refused_put_raises_in_the_putter_that_waited():
+    queue = _RefusingQueue(1)
+    queue.put("first")
+    queue.refuse_put = True
+    getter = gevent.spawn(queue.get)
+    with pytest.raises(LookupError):
+        queue.put("second", timeout=5)  # waits; the getter makes room; the hook refuses
+    assert getter.get(timeout=5) == "first"
+    assert queue.empty() and queue.unfinished_tasks == 1
+    queue.put("third")
+    assert queue.get() == "third"
+
+
+def test_a_refused_get_raises_in_the_getter_that_waited():
+    queue = _RefusingQueue()
+    queue.refuse_get = True
+    gevent.spawn(queue.put, "item")
+    with pytest.raises(LookupError):
+        queue.get(timeout=5)
+    assert queue.qsize() == 1 and queue.get() == "item"
+
+
+def test_a_refused_nonblocking_put_changes_nothing():
+    queue = _RefusingQueue(2)
+    queue.refuse_put = True
+    with pytest.raises(LookupError):
+        queue.put("item", block=False)
+    assert queue.empty() and queue.unfinished_tasks == 0
+    queue.put("item")
+    assert queue.unfinished_tasks == 1

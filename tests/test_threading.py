@@ -36,7 +36,7 @@ def test_green_counterparts():
     assert gthreading.get_ident is gthread.get_ident
     assert gthreading._allocate_lock is gthread.allocate_lock
     assert gthreading.Lock is gthread.LockType
-    assert gthreading._CRLock is gthread.RLock
+    assert gthreading._CRLock is None  # threading.RLock: the stdlib's Python RLock, green
     assert gthreading.local is local
     assert issubclass(gthreading._DummyThread, threading._DummyThread)
 
@@ -62,5 +62,32 @@ def test_dummy_thread_is_forgotten_when_its_greenlet_ends():
     finally:
         # Unpatched threading gave the dummy the real thread's ident, so forgetting it removed
         # the main thread's entry: put the process's threading state back for later tests.
+        threading._active.clear()
+        threading._active.update(saved)
+
+
+def test_dummy_thread_still_known_to_the_greenlet_its_last_release_woke():
+    # gevent's order: a greenlet woken by the last thing a green thread did (releasing a lock)
+    # runs before the thread's dummy is forgotten; the dummy goes when the greenlet's links run.
+    from gevent.thread import allocate_lock
+
+    box = []
+    lock = allocate_lock()
+    lock.acquire()
+
+    def body():
+        box.append(gthreading._DummyThread())
+        lock.release()
+
+    saved = dict(threading._active)
+    try:
+        glet = gevent.spawn(body)
+        assert lock.acquire(timeout=5)
+        dummy = box[0]
+        assert threading._active.get(dummy.ident) is dummy
+        glet.join(timeout=5)
+        gevent.sleep(0)
+        assert threading._active.get(dummy.ident) is not dummy
+    finally:
         threading._active.clear()
         threading._active.update(saved)

@@ -110,15 +110,17 @@ def test_thread_result_delivers_in_hub():
     received = []
     hub = gevent.get_hub()
     ready = []
-    result = ThreadResult(received.append, hub, lambda: ready.append(1))
+    result = ThreadResult(lambda r: received.append((r, r.value)), hub, lambda: ready.append(1))
 
     def worker():
         result.set(42)
 
     _thread.start_new_thread(worker, ())
     _wait_until(lambda: received)
-    assert received[0] is result and result.value == 42 and result.successful()
+    assert received[0] == (result, 42) and result.successful()
     assert ready == [1]
+    # Delivered: as in gevent, the value is dropped and the receiver is no longer None.
+    assert result.value is None and result.receiver is not None
 
 
 def test_executor_futures_wait_cooperatively():
@@ -222,3 +224,142 @@ def test_apply_error_keeps_its_traceback(pool):
     results = [gevent.spawn(pool.apply, pow, (n, 2)) for n in range(20)]
     gevent.joinall(results, timeout=10, raise_error=True)
     assert [g.value for g in results] == [n * n for n in range(20)]
+
+
+def test_spawn_waits_for_a_slot_and_len_counts_unfinished_tasks():
+    # As in gevent: maxsize + 1 tasks may be submitted (one waits queued); the next spawn
+    # waits until a result is back. len() counts the tasks not finished.
+    pool = ThreadPool(1)
+    try:
+        release = _thread.allocate_lock()
+        release.acquire()
+        assert len(pool) == 0 and bool(pool)
+        first = pool.spawn(release.acquire)
+        second = pool.spawn(lambda: "second")
+        assert len(pool) == 2
+        log = []
+        third = gevent.spawn(lambda: log.append(pool.spawn(lambda: "third")))
+        gevent.sleep(0.02)
+        assert log == [] and len(pool) == 2  # the third spawn waits for a slot
+        release.release()
+        third.join(timeout=5)
+        assert log and log[0].get(timeout=5) == "third"
+        assert first.get(timeout=5) is True and second.get(timeout=5) == "second"
+        _wait_until(lambda: len(pool) == 0)
+    finally:
+        pool.kill()
+
+
+def test_spawn_waits_until_maxsize_grows():
+    pool = ThreadPool(0)
+    try:
+        done = []
+        gevent.spawn(pool.spawn, done.append, 1)
+        gevent.sleep(0.02)
+        assert done == [] and pool.size == 0
+        pool.maxsize = 1
+        _wait_until(lambda: done == [1])
+    finally:
+        pool.kill()
+
+
+def test_size_assignment_is_seen_at_once(pool):
+    pool.size = 2
+    assert pool.size == 2
+    pool.size = 1
+    assert pool.size == 1
+    pool.size = 0
+    assert pool.size == 0
+
+
+def test_apply_async_returns_a_greenlet(pool):
+    results = []
+    task = pool.apply_async(abs, (-3,), callback=results.append)
+    assert isinstance(task, gevent.Greenlet)
+    assert task.get(timeout=5) == 3
+    _wait_until(lambda: results == [3])
+
+
+def test_spawn_from_another_thread_is_refused(pool):
+    from gevent.exceptions import InvalidThreadUseError
+
+    other = ThreadPool(1)
+    try:
+        outcome = pool.spawn(lambda: other.spawn(abs, 1))
+        with pytest.raises(InvalidThreadUseError):
+            outcome.get(timeout=5)
+    finally:
+        other.kill()
+
+
+def test_executor_future_and_concurrent_futures_wait_unpatched():
+    # Unpatched, concurrent.futures.wait() would block the hub's thread on a native lock
+    # while the result can only come through that hub: as in gevent it fails at once
+    # (AttributeError) for a future not done yet, and works for a done one.
+    import concurrent.futures
+
+    executor = ThreadPoolExecutor(1)
+    try:
+        release = _thread.allocate_lock()
+        release.acquire()
+        future = executor.submit(release.acquire)
+        with pytest.raises(AttributeError):
+            concurrent.futures.wait([future], timeout=5)
+        release.release()
+        assert future.result(timeout=5) is True
+        gevent.sleep(0.01)  # the hub's own transfer runs after result() did it: no error
+        done, not_done = concurrent.futures.wait([future], timeout=5)
+        assert done == {future} and not not_done
+        assert list(concurrent.futures.as_completed([future], timeout=5)) == [future]
+    finally:
+        executor.shutdown()
+
+
+def test_tasks_run_in_a_worker_greenlet_with_the_threading_hooks(pool):
+    import threading
+
+    from greenlet import getcurrent
+
+    worker = pool.apply(getcurrent)
+    assert "ThreadPoolWorker" in repr(worker) and "thread_ident" in repr(worker)
+    seen = []
+
+    def profiler(*_args):
+        pass
+
+    threading.setprofile(profiler)
+    try:
+        pool.apply(lambda: seen.append(sys.getprofile()))
+    finally:
+        threading.setprofile(None)
+    assert seen == [profiler]
+    # A hook that the task left behind is removed after it.
+    assert pool.apply(sys.getprofile) is None
+
+
+def test_a_failing_before_task_hook_reaches_the_caller():
+    class Failing(ThreadPool):
+        class _WorkerGreenlet(ThreadPool._WorkerGreenlet):
+            fail = True
+
+            def _before_run_task(self, *args):
+                if type(self).fail:
+                    raise LookupError("setup failed")
+                ThreadPool._WorkerGreenlet._before_run_task(self, *args)
+
+    pool = Failing(2)
+    try:
+        for _ in range(pool.maxsize + 1):
+            with pytest.raises(LookupError):
+                pool.apply(abs, (-1,))
+        Failing._WorkerGreenlet.fail = False
+        assert pool.apply(abs, (-1,)) == 1
+    finally:
+        pool.kill()
+
+
+def test_a_task_exception_is_reported_by_the_hub_and_raised_to_the_caller(pool, capfd):
+    with pytest.raises(ZeroDivisionError):
+        pool.apply(lambda: 1 / 0)
+    err = capfd.readouterr().err
+    assert "ThreadPoolWorker" in err and "failed with ZeroDivisionError" in err

@@ -37,6 +37,9 @@ from ._linkable import AbstractLinkable
 from .exceptions import BlockingSwitchOutError
 from .hub import _get_hub_noargs as get_hub
 from .hub import _threadlocal
+from .hub import sleep as _sleep
+from .monkey._state import get_original
+from .timeout import Timeout
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self is 3.11+; only checkers read this
@@ -59,6 +62,9 @@ class _Marker:
 _RAWLINK = _Marker("rawlink")
 _WATCH = _Marker("watch")
 _TIMED_OUT = _Marker("timed out")
+
+#: Failed non-blocking acquires in a row by one greenlet before the semaphore yields.
+_SPIN_LIMIT = 1000
 
 
 def _queue_wake(rec: list, value, current_hub) -> None:
@@ -91,6 +97,45 @@ def _cancel_wake(rec: list):
     return None
 
 
+# The native lock even when this module is first imported after monkey patching.
+_allocate_native_lock = get_original("_thread", "allocate_lock")
+
+
+class _NativeWake:
+    """What _queue_wake keeps for a native waiter's wake-up (see _cancel_wake)."""
+
+    __slots__ = ("args",)
+
+    def __init__(self, value) -> None:
+        self.args = (value,)
+
+    def stop(self) -> None:
+        pass  # already delivered: a native waiter is woken at once
+
+
+class _NativeWaiter:
+    """A waiter in a thread without a hub: it blocks on a native lock. It stands in the
+    waiter's entry where a hub would (``rec[1]``), and is its own "loop": _queue_wake's
+    ``run_callback_threadsafe`` wakes it at once, from whichever thread."""
+
+    __slots__ = ("lock",)
+
+    def __init__(self) -> None:
+        self.lock = _allocate_native_lock()
+        self.lock.acquire()
+
+    @property
+    def loop(self) -> _NativeWaiter:
+        return self
+
+    def wake(self, _value) -> None:
+        self.lock.release()
+
+    def run_callback_threadsafe(self, func, value) -> _NativeWake:
+        func(value)
+        return _NativeWake(value)
+
+
 def _blocking_error() -> BlockingSwitchOutError:
     return BlockingSwitchOutError("Impossible to call blocking function in the event loop callback")
 
@@ -103,6 +148,11 @@ def _park(hub, switch, timeout: float | None):
     loop = hub.loop
     timer = None
     if timeout is not None:
+        if isinstance(timeout, Timeout):
+            # gevent accepts a Timeout wherever it accepts seconds: it is started (unless
+            # already pending), raises its own exception in the waiter, and is cancelled when
+            # the wait ends, however it ends.
+            return _park_with_timeout(hub, timeout)
         timer = loop._timers.add(monotonic() + (timeout if timeout > 0 else 0.0), switch,
                                  (_TIMED_OUT,), True)
     threads = _thread_count()
@@ -115,6 +165,28 @@ def _park(hub, switch, timeout: float | None):
             loop._timers.cancel(timer)
         if threads:
             loop._drop_ref()
+
+
+def _park_with_timeout(hub, timeout: Timeout):
+    # Returns _TIMED_OUT when *timeout* raises itself; an exception it was given to raise
+    # instead goes through. Callers that must raise the Timeout itself (queues, as gevent's
+    # do) use _timed_out_error.
+    timer = Timeout._start_new_or_dummy(timeout)
+    try:
+        return _park(hub, None, None)
+    except Timeout as expired:
+        if expired is not timer:
+            raise
+        return _TIMED_OUT
+    finally:
+        timer.cancel()
+
+
+def _timed_out_error(timeout, default: type[BaseException]) -> BaseException:
+    """What a wait that raises on timeout raises: the Timeout it was given, else *default*."""
+    if isinstance(timeout, Timeout):
+        return timeout
+    return default()
 
 
 def _unlink_rec(links, rec: list) -> bool:
@@ -210,13 +282,15 @@ class Semaphore(_Linkable):
     one back. It does not track which greenlet holds a permit.
     """
 
-    __slots__ = ("_counter",)
+    __slots__ = ("_counter", "_spinner", "_spins")
 
     def __init__(self, value: int = 1, hub=None) -> None:
         if value < 0:
             raise ValueError("semaphore initial value must be >= 0")
         _Linkable.__init__(self, hub)
         self._counter = value
+        self._spinner = 0  # id() of the greenlet whose acquire(blocking=False) failed last
+        self._spins = 0
 
     @property
     def counter(self) -> int:
@@ -288,9 +362,27 @@ class Semaphore(_Linkable):
                 self._notify()
 
     def _notify_later(self) -> None:
+        # A loop callback, so this runs in the hub: as gevent's notifier does, switch straight
+        # into each waiter of this hub that gets a permit, in FIFO order, and go on with the
+        # next when it switches back. A woken waiter then runs before whatever was queued
+        # after the release (a greenlet spawned by the releaser, say): fairness (gevent 1487).
         self._notifier = None
-        if self._counter > 0 and self._links:
-            self._notify()
+        links = self._links
+        hub = _threadlocal.hub
+        while links and self._counter > 0:
+            try:
+                rec = links.popleft()
+            except IndexError:
+                return
+            kind = rec[2]
+            if kind is None:
+                self._counter -= 1
+            if rec[1] is hub and kind is not _RAWLINK:
+                switch = rec[0]
+                rec[0] = rec[2] = None  # woken, with nothing queued to cancel
+                switch(self)
+            else:
+                _queue_wake(rec, self, hub)
 
     def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
         """Take a permit. A switch point when none is free and *blocking* is true.
@@ -302,13 +394,38 @@ class Semaphore(_Linkable):
             self._counter -= 1
             return True
         if not blocking:
-            return False
+            return self._failed_try()
         return self._acquire_slow(timeout)
+
+    def _failed_try(self) -> bool:
+        # A greenlet spinning on acquire(blocking=False) would keep the releaser from ever
+        # running (gevent issue 1464). gevent's lock yields at every failed try; a semaphore
+        # yields at every _SPIN_LIMIT-th failed try of one greenlet (no other greenlet's in
+        # between), so a few tries practically never switch.
+        current = getcurrent()
+        spinner = id(current)  # not the greenlet itself: no reference kept
+        if self._spinner != spinner:
+            self._spinner = spinner
+            self._spins = 1
+            return False
+        spins = self._spins + 1
+        if spins < _SPIN_LIMIT:
+            self._spins = spins
+            return False
+        self._spins = 0
+        hub = _threadlocal.hub
+        if hub is not None and current is not hub:
+            _sleep(0)
+        return False
 
     def _acquire_slow(self, timeout: float | None) -> bool:
         current = getcurrent()
         hub = _threadlocal.hub
         if hub is None:
+            if _thread_count() and not isinstance(timeout, Timeout):
+                # No hub here, so no greenlet of this thread can release: only another
+                # thread can. Wait natively, as gevent does, rather than create a hub.
+                return self._acquire_native(timeout)
             hub = get_hub()
         if current is hub:
             raise _blocking_error()
@@ -335,6 +452,23 @@ class Semaphore(_Linkable):
                 return False
             _cancel_wake(rec)  # granted just as the timer fired: keep the permit
         return True
+
+    def _acquire_native(self, timeout: float | None) -> bool:
+        waiter = _NativeWaiter()
+        rec = [waiter.wake, waiter, None]
+        links = self._links
+        links.append(rec)
+        if self._counter > 0:
+            self._notify()
+        try:
+            woken = waiter.lock.acquire(True, -1 if timeout is None else max(timeout, 0.0))
+        except BaseException:
+            if not _unlink_rec(links, rec):
+                self.release()  # handed a permit while leaving: pass it on
+            raise
+        if not woken and _unlink_rec(links, rec):
+            return False
+        return True  # woken (perhaps just as the time ran out): the permit is ours
 
     def wait(self, timeout: float | None = None) -> int:
         """Wait until a permit is free, without taking it. A switch point.

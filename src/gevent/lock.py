@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from greenlet import getcurrent
 
 from ._semaphore import BoundedSemaphore, DummySemaphore, Semaphore
+from .hub import _threadlocal, sleep
+from .timeout import Timeout
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self is 3.11+; only checkers read this
@@ -35,6 +37,8 @@ def _stdlib_timeout(blocking: bool, timeout: float | None) -> float | None:
         return None
     if not blocking:
         raise ValueError("can't specify a timeout for a non-blocking call")
+    if isinstance(timeout, Timeout):
+        return timeout  # as everywhere in gevent: the wait ends when it expires
     if timeout < 0:
         raise ValueError("timeout value must be a non-negative number")
     if timeout > _TIMEOUT_MAX:
@@ -72,6 +76,11 @@ class LockType(BoundedSemaphore):
             self._counter -= 1
             return True
         if not blocking:
+            # As gevent's lock (its issue 1464): a failed try lets the other greenlets run,
+            # so a loop spinning on acquire(False) lets the holder release.
+            hub = _threadlocal.hub
+            if hub is not None and getcurrent() is not hub:
+                sleep(0)
             return False
         return self._acquire_slow(wait_for)
 
@@ -135,7 +144,9 @@ class RLock:
         block = self._block
         if block._counter > 0:
             block._counter -= 1
-        elif not blocking or not block._acquire_slow(timeout):
+        elif not blocking:
+            return block._failed_try()
+        elif not block._acquire_slow(timeout):
             return False
         self._owner = me
         self._count = 1

@@ -31,10 +31,11 @@ from ._semaphore import (
     _Marker,
     _park,
     _queue_wake,
+    _timed_out_error,
 )
 from .event import Event
 from .hub import _get_hub_noargs as get_hub
-from .hub import _threadlocal
+from .hub import _threadlocal, sleep
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self is 3.11+; only checkers read this
@@ -71,6 +72,18 @@ _NOTHING: deque = deque()
 _SHUT_DOWN = _Marker("shut down")
 _EMPTY = _Marker("empty")
 _PUT_DONE = _Marker("put done")
+#: Wakes a getter of a queue whose storage hooks are overridden: the item is in the queue, and
+#: the getter takes it through the hook itself (so a failing hook raises in the getter).
+_TAKE = _Marker("take")
+
+
+class _PutFailed:
+    """Wakes a putter whose item the storage hook refused: its put raises *error*."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
 
 
 #: How many puts may append without a further check (see SimpleQueue._refresh_credit). Kept
@@ -147,7 +160,11 @@ class SimpleQueue(Generic[T]):
         #: Joinable queues: the unfinished tasks plus _credit (a put on the fast path spends
         #: a credit, so it is counted when credits are handed out, not one by one).
         self._tasks = 0
-        self._init(maxsize, items)
+        if items:
+            self._init(maxsize, items)
+        else:
+            # The stdlib's hook takes maxsize only; subclasses written for it override so.
+            self._init(maxsize)
         self._bind()
         self._refresh_credit()
 
@@ -162,25 +179,38 @@ class SimpleQueue(Generic[T]):
     def _bind(self) -> None:
         """Set ``_append`` and ``_pop`` (called after ``_init``)."""
         queue = self.queue
-        cls = type(self)
-        # A subclass that overrides _put/_get may store items in something else than a
-        # deque; its hooks are then all that is called.
-        if cls._put is SimpleQueue._put:
-            self._append = queue.append
-        if cls._get is SimpleQueue._get:
-            self._pop = queue.popleft
         #: What get pops from without a further test: the queue itself, or while putters
         #: wait, an empty deque, so that get falls to its slow path and serves them.
         self._out = queue
-        self._respect_overrides()
-
-    def _respect_overrides(self) -> None:
-        # A subclass that overrides the documented hooks gets them called.
-        cls = type(self)
-        if cls._put is not SimpleQueue._put:
+        if type(queue) is deque:
+            self._append = queue.append
+            self._pop = queue.popleft
+            self._respect_overrides(SimpleQueue)
+        else:  # a subclass's _init stored something else: only the hooks know it
             self._append = self._put
-        if cls._get is not SimpleQueue._get:
             self._pop = self._get
+            self._use_hooks_for_hand_over()
+
+    def _respect_overrides(self, base: type) -> None:
+        # A subclass that overrides the documented hooks (of *base*, the class whose _bind
+        # runs) gets them called; they reach the storage through super()._put/_get.
+        cls = type(self)
+        overridden = False
+        if cls._put is not base._put:  # type: ignore[attr-defined]
+            self._append = self._put
+            overridden = True
+        if cls._get is not base._get:  # type: ignore[attr-defined]
+            self._pop = self._get
+            overridden = True
+        if overridden:
+            self._use_hooks_for_hand_over()
+
+    def _use_hooks_for_hand_over(self) -> None:
+        # Items then always go through _put and _get, as in the stdlib and gevent, instead of
+        # straight from a putter to a waiting getter: a hook that raises does so in the
+        # caller whose hook it is. Instance attributes: the plain queues pay nothing.
+        self._hand_to_getter = self._hand_over_via_hooks  # type: ignore[method-assign]
+        self._feed_getters = self._wake_takers  # type: ignore[method-assign]
 
     def _refresh_credit(self) -> None:
         """Hand out put credits for the current state (called after every state change)."""
@@ -202,10 +232,10 @@ class SimpleQueue(Generic[T]):
         self._credit = 0
 
     def _put(self, item) -> None:
-        self._append(item)
+        self.queue.append(item)
 
     def _get(self):
-        return self._pop()
+        return self.queue.popleft()
 
     def _peek(self):
         return self.queue[0]
@@ -300,7 +330,11 @@ class SimpleQueue(Generic[T]):
         credit = self._credit
         if credit:
             self._credit = credit - 1
-            self._append(item)
+            try:
+                self._append(item)
+            except BaseException:
+                self._credit += 1  # the hook refused the item: nothing was put
+                raise
             return
         self._put_slow(item, block, timeout)
 
@@ -309,13 +343,17 @@ class SimpleQueue(Generic[T]):
             raise ShutDown
         self._tasks += 1
         getters = self.getters
-        if getters and self._hand_to_getter(item):
-            return
         maxsize = self._maxsize
-        if maxsize is None or len(self.queue) < maxsize:
-            self._append(item)
-            self._refresh_credit()  # the next puts take the fast path again
-            return
+        try:
+            if getters and self._hand_to_getter(item):
+                return
+            if maxsize is None or len(self.queue) < maxsize:
+                self._append(item)
+                self._refresh_credit()  # the next puts take the fast path again
+                return
+        except BaseException:
+            self._undo_task()  # a storage hook refused the item
+            raise
         if not block:
             self._undo_task()
             raise Full
@@ -354,6 +392,30 @@ class SimpleQueue(Generic[T]):
         self._refresh_credit()
         return False
 
+    def _hand_over_via_hooks(self, item) -> bool:
+        """_hand_to_getter for queues with storage hooks: store, then wake a getter."""
+        self._append(item)
+        self._wake_takers()
+        return True
+
+    def _wake_takers(self) -> None:
+        """Wake getters (and the peekers ahead of them) to take what the queue holds."""
+        getters = self.getters
+        current_hub = _threadlocal.hub
+        takers = len(self.queue)
+        while getters and takers > 0:
+            try:
+                rec = getters.popleft()
+            except IndexError:
+                break
+            if rec[2] is not _WATCH:
+                takers -= 1
+            _queue_wake(rec, _TAKE, current_hub)
+        if self.putters:
+            self._take_from_putters()
+        else:
+            self._refresh_credit()
+
     def _wait_put(self, item, timeout: float | None) -> None:
         hub, switch = _current_hub_and_switch()
         rec = [switch, hub, None, item]
@@ -373,9 +435,11 @@ class SimpleQueue(Generic[T]):
             queued, result = _leave(putters, rec)
             if queued:
                 self._putter_left()
-                raise Full
+                raise _timed_out_error(timeout, Full)
         if result is _SHUT_DOWN:
             raise ShutDown
+        if type(result) is _PutFailed:
+            raise result.error
 
     def _putter_left(self) -> None:
         """A waiting putter gave up (timeout, kill) before its item went in."""
@@ -396,8 +460,13 @@ class SimpleQueue(Generic[T]):
             except IndexError:
                 break
             item = rec[3]
-            if not (self.getters and self._hand_to_getter(item)):
-                self._append(item)
+            try:
+                if not (self.getters and self._hand_to_getter(item)):
+                    self._append(item)
+            except Exception as error:  # the storage hook refused it: the putter raises
+                self._undo_task()
+                _queue_wake(rec, _PutFailed(error), current_hub)
+                continue
             _queue_wake(rec, _PUT_DONE, current_hub)
         if not putters:
             self._out = self.queue
@@ -428,10 +497,9 @@ class SimpleQueue(Generic[T]):
         return self._get_generic(block, timeout)
 
     def _get_generic(self, block: bool = True, timeout: float | None = None) -> T:
-        try:
-            item = self._pop()
-        except IndexError:
+        if not self.queue:  # before the hook: as in the stdlib, _get is never called empty
             return self._get_empty(block, timeout)
+        item = self._pop()
         if self.putters:
             self._take_from_putters()
         return item
@@ -478,6 +546,8 @@ class SimpleQueue(Generic[T]):
             queued, item = _leave(getters, rec)
             if queued:
                 self._refresh_credit()
+            elif item is _TAKE:
+                self._feed_getters()  # woken to take an item: another getter takes it
             elif kind is None and item is not _SHUT_DOWN:
                 # Handed an item but leaving: it goes back to the front for the next getter.
                 self._push_back(item)
@@ -487,9 +557,13 @@ class SimpleQueue(Generic[T]):
             queued, result = _leave(getters, rec)
             if queued:
                 self._refresh_credit()
-                raise Empty
+                raise _timed_out_error(timeout, Empty)
         if result is _SHUT_DOWN:
             raise ShutDown
+        if result is _TAKE:
+            if not self.queue:  # taken by someone else before this getter ran: wait again
+                return self._wait_get(timeout, kind)
+            return self._pop() if kind is None else self._peek()
         return result
 
     def _feed_getters(self) -> None:
@@ -651,7 +725,13 @@ class PriorityQueue(Queue[T]):
         queue = self.queue
         self._append = partial(heapq.heappush, queue)
         self._pop = partial(heapq.heappop, queue)
-        self._respect_overrides()
+        self._respect_overrides(PriorityQueue)
+
+    def _put(self, item) -> None:
+        heapq.heappush(self.queue, item)
+
+    def _get(self):
+        return heapq.heappop(self.queue)
 
     def _push_back(self, item) -> None:
         heapq.heappush(self.queue, item)
@@ -667,7 +747,13 @@ class LifoQueue(Queue[T]):
         queue = self.queue
         self._append = queue.append
         self._pop = queue.pop
-        self._respect_overrides()
+        self._respect_overrides(LifoQueue)
+
+    def _put(self, item) -> None:
+        self.queue.append(item)
+
+    def _get(self):
+        return self.queue.pop()
 
     def _peek(self):
         return self.queue[-1]
@@ -724,7 +810,12 @@ class Channel(Generic[T]):
         """
         getters = self.getters
         if getters:
-            _queue_wake(getters.popleft(), item, _threadlocal.hub)
+            hub = _threadlocal.hub
+            _queue_wake(getters.popleft(), item, hub)
+            if block and hub is not None and getcurrent() is not hub:
+                # A rendezvous: the getter runs with the item before this put returns (as
+                # in gevent, where put always waits for the hand-over).
+                sleep(0)
             return
         if not block:
             raise Full
@@ -740,7 +831,7 @@ class Channel(Generic[T]):
         if result is _TIMED_OUT:
             queued, _ = _leave(putters, rec)
             if queued:
-                raise Full
+                raise _timed_out_error(timeout, Full)
 
     def put_nowait(self, item: T) -> None:
         self.put(item, False)
@@ -773,7 +864,7 @@ class Channel(Generic[T]):
         if result is _TIMED_OUT:
             queued, result = _leave(getters, rec)
             if queued:
-                raise Empty
+                raise _timed_out_error(timeout, Empty)
         return result
 
     def get_nowait(self) -> T:

@@ -113,7 +113,12 @@ def get_ident(gr=None) -> int:
     The root greenlet of the current OS thread answers the thread's native ident instead, so
     the main thread keeps its identity under patching.
     """
-    current = getcurrent()
+    try:
+        current = getcurrent()
+    except RuntimeError:
+        # "greenlet is being finalized": interpreter shutdown (logging's atexit and weakref
+        # callbacks take locks then). Only the OS thread is left to name.
+        return _native_get_ident()
     if gr is None or gr is current:
         if current.parent is None:
             return _native_get_ident()
@@ -317,6 +322,51 @@ def _make_thread_handle(ident: int) -> _ThreadHandle:
     handle._started = True
     handle._greenlet_ref = weakref.ref(glet)
     return handle
+
+
+def _make_main_thread_handle(ident: int) -> _ThreadHandle:
+    """A handle for the main OS thread that green threads can join: ``threading._shutdown``
+    marks it done at exit (see gevent.monkey._threads)."""
+    handle = _ThreadHandle()
+    handle._ident = ident
+    handle._started = True
+    return handle
+
+
+class _ExitLatch:
+    """What stands for the main Thread's ``_tstate_lock`` (Python < 3.13) once patched.
+
+    A lock whose release does not hand it to a waiter: ``threading._shutdown`` releases it at
+    exit and then asserts it is unlocked, while joiners (woken by the release) acquire and
+    release it after. A green LockType gives itself to the first waiter at release (FIFO) and
+    would still look locked. Every wait on it is a greenlet's.
+    """
+
+    __slots__ = ("_locked", "_released")
+
+    def __init__(self) -> None:
+        self._locked = False
+        self._released = Event()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        wait_for = None if timeout is None or timeout < 0 else timeout
+        while self._locked:
+            if not blocking or not self._released.wait(wait_for):
+                return False
+        self._locked = True
+        self._released.clear()
+        return True
+
+    def release(self) -> None:
+        self._locked = False
+        self._released.set()
+
+    def locked(self) -> bool:
+        return self._locked
+
+    def _at_fork_reinit(self) -> None:
+        self._locked = False
+        self._released = Event()
 
 
 def _set_sentinel() -> LockType:

@@ -38,7 +38,10 @@ _LockType = _gthread.LockType
 Lock = _gthread.LockType
 _set_sentinel = _gthread._set_sentinel
 get_ident = _gthread.get_ident
-_CRLock = _gthread.RLock
+# None, as in gevent: threading.RLock() is then the standard library's own Python RLock, built
+# on the green lock and idents above (its ``_block`` is a green LockType, which code and
+# gevent's tests look at).
+_CRLock = None
 _thread_shutdown = _gthread._shutdown
 _make_thread_handle = _gthread._make_thread_handle
 _ThreadHandle = _gthread._ThreadHandle

@@ -14,17 +14,22 @@ from __future__ import annotations
 
 import _thread
 import concurrent.futures
+import concurrent.futures._base as _futures_base
 import os
 import sys
+import threading as _threading
+import traceback
 from _queue import Empty as _NativeEmpty
 from _queue import SimpleQueue as _NativeQueue
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from greenlet import getcurrent
+from greenlet import greenlet as _RawGreenlet
 
+from ._semaphore import Semaphore
 from .event import AsyncResult
-from .exceptions import InvalidSwitchError
+from .exceptions import InvalidSwitchError, InvalidThreadUseError
 from .hub import _get_hub_noargs as get_hub
 from .hub import _threadlocal
 from .pool import GroupMappingMixin
@@ -53,6 +58,10 @@ _allocate_lock = _original("allocate_lock")
 _get_ident = _original("get_ident")
 
 _STOP = object()
+
+
+def _delivered(_result) -> None:
+    """The receiver of a ThreadResult once delivered: anything later goes nowhere."""
 
 
 class ThreadResult:
@@ -103,11 +112,18 @@ class ThreadResult:
             call_when_ready = self._call_when_ready
             if call_when_ready is not None:
                 call_when_ready()
+            if self.exc_info:
+                # As gevent does, the hub reports a task's exception (the caller gets it too).
+                self.hub.handle_error(self.context, *self.exc_info)
             receiver = self.receiver
             if receiver is not None:
-                receiver(self)
+                receiver(self)  # reads the value at once (an apply switched into reads it)
         finally:
-            self.receiver = self._call_when_ready = None
+            # Delivered (or failed to): drop the value, as gevent does, so that a result kept
+            # around does not keep the task's return value alive.
+            self.receiver = _delivered
+            self._call_when_ready = None
+            self.value = None
 
     def destroy_in_main_thread(self) -> None:
         self.receiver = self._call_when_ready = None
@@ -118,7 +134,9 @@ class ThreadPool(GroupMappingMixin):
     thread's hub).
 
     Threads start on demand; an idle thread exits after *idle_task_timeout* seconds (-1:
-    never). ``spawn`` and the mapping methods must be called from the hub's thread.
+    never). ``spawn`` and the mapping methods must be called from the hub's thread. At most
+    ``maxsize + 1`` tasks are submitted at once (running or queued): ``spawn`` waits for a
+    slot beyond that, as gevent's does. ``len(pool)`` is the number of tasks not finished.
     """
 
     def __init__(self, maxsize: int, hub=None, idle_task_timeout: float = -1) -> None:
@@ -137,8 +155,14 @@ class ThreadPool(GroupMappingMixin):
     def _reset_state(self) -> None:
         self.task_queue: _NativeQueue[Any] = _NativeQueue()
         self._lock = _allocate_lock()
+        #: Slots for spawn and apply (released in the hub when a result is back); the one
+        #: beyond maxsize lets a task wait queued for the next free thread, as in gevent.
+        self._slots = Semaphore(self._maxsize + 1, self.hub)
+        self._unfinished = 0  # tasks queued or running (len(pool))
         self._size = 0
-        self._free = 0  # threads waiting for a task that no queued task has claimed
+        # Idle threads minus the queued items (tasks, _STOPs) that claim one; below zero while
+        # busy threads owe the queue a _STOP.
+        self._free = 0
         self._worker_idents: set = set()
         self._in_flight = 0
         self._holding_ref = False
@@ -147,6 +171,13 @@ class ThreadPool(GroupMappingMixin):
     def __repr__(self) -> str:
         return (f"<{type(self).__name__} at {id(self):#x} tasks={self.task_queue.qsize()} "
                 f"size={self._size} maxsize={self._maxsize} hub={self.hub!r}>")
+
+    def __len__(self) -> int:
+        """The tasks submitted and not finished yet (queued or running)."""
+        return self._unfinished
+
+    def __bool__(self) -> bool:
+        return True  # a pool is true even when idle
 
     # -- size ------------------------------------------------------------------------------
 
@@ -159,9 +190,14 @@ class ThreadPool(GroupMappingMixin):
     def maxsize(self, value: int) -> None:
         if value < 0:
             raise ValueError(f"maxsize must not be negative: {value!r}")
+        difference = value - self._maxsize
         self._maxsize = value
         if self._size > value:
             self.size = value
+        # Waiting spawns get the new slots (the counter setter wakes them).
+        self._slots.counter = self._slots.counter + difference
+        if difference > 0:
+            self.adjust()  # queued tasks waiting for a thread get one now
 
     @property
     def size(self) -> int:
@@ -178,6 +214,9 @@ class ThreadPool(GroupMappingMixin):
             grow = value - self._size
             if grow > 0:
                 self._free += grow
+            else:
+                self._size = value  # the stopped threads no longer count, as in gevent
+                self._free += grow  # each _STOP claims a thread, as a queued task does
         if grow > 0:
             for _ in range(grow):
                 self._add_thread()
@@ -207,9 +246,29 @@ class ThreadPool(GroupMappingMixin):
 
     def spawn(self, func: Callable[..., _R], *args: Any, **kwargs: Any) -> AsyncResult[_R]:
         """Run ``func(*args, **kwargs)`` in a worker thread. Returns an AsyncResult that the
-        hub sets when it finishes (with the exception, if it raised)."""
+        hub sets when it finishes (with the exception, if it raised).
+
+        A switch point while ``maxsize + 1`` tasks are already submitted: waits for a slot.
+        Only the hub's thread may call it (InvalidThreadUseError otherwise).
+        """
         if func is None or not callable(func):
             raise TypeError(f"{func!r} is not callable")
+        hub = self.hub
+        if _threadlocal.hub is not hub:
+            raise InvalidThreadUseError(
+                "ThreadPool.spawn must be called from the thread of the pool's hub")
+        if os.getpid() != self.pid:
+            self._on_fork()
+        self._slots.acquire()
+        result: AsyncResult[_R] = AsyncResult()
+        self._track_in_hub()
+        self._queue_task((func, args, kwargs, ThreadResult(result, hub, self._slot_done)))
+        return result
+
+    def _spawn_nowait(self, func: Callable[..., _R], *args: Any,
+                      **kwargs: Any) -> AsyncResult[_R]:
+        """``spawn`` without waiting for a slot: never switches, so a hub callback or another
+        thread may call it (the executor's ``submit`` does). The task waits in the queue."""
         if os.getpid() != self.pid:
             self._on_fork()
         hub = self.hub
@@ -222,6 +281,11 @@ class ThreadPool(GroupMappingMixin):
         self._queue_task((func, args, kwargs, ThreadResult(result, hub, done)))
         return result
 
+    def _slot_done(self) -> None:
+        # In the hub: a spawn's or apply's result is back; its slot is free again.
+        self._slots.release()
+        self._task_done()
+
     def _track_in_hub(self) -> None:
         # In the hub's thread: one more result to wait for; the loop stays alive meanwhile.
         self._in_flight += 1
@@ -231,6 +295,7 @@ class ThreadPool(GroupMappingMixin):
 
     def _queue_task(self, task: tuple) -> None:
         with self._lock:
+            self._unfinished += 1
             if self._free > 0:
                 self._free -= 1  # an idle thread will take it
                 start = False
@@ -256,13 +321,20 @@ class ThreadPool(GroupMappingMixin):
                 event.set()
 
     def _worker(self) -> None:
-        # Runs in a native thread: only ThreadResult talks back to the hub.
+        # Runs in a native thread: tasks run in a _WorkerGreenlet of that thread (what
+        # getcurrent() answers there), whose hooks bracket each task.
+        worker_class: type[_WorkerGreenlet] = self._WorkerGreenlet  # type: ignore[attr-defined]
+        worker_class(self).switch()
+
+    def _work(self, worker: _WorkerGreenlet) -> None:
+        # The worker greenlet's body: only ThreadResult talks back to the hub.
         ident = _get_ident()
         lock = self._lock
         queue = self.task_queue
         with lock:
             self._worker_idents.add(ident)
         idle_timeout = self._idle_task_timeout
+        stopped = False
         try:
             while True:
                 try:
@@ -277,30 +349,38 @@ class ThreadPool(GroupMappingMixin):
                         self._free -= 1
                     return
                 if task is _STOP:
-                    with lock:
-                        self._free -= 1
+                    # Whoever queued _STOP took this thread off _size and _free.
+                    stopped = True
                     return
                 func, args, kwargs, thread_result = task
                 del task
                 value = None
                 failed = None
                 try:
-                    value = func(*args, **kwargs)
+                    worker._before_run_task(func, args, kwargs, thread_result)
                 except BaseException:
-                    failed = sys.exc_info()
+                    failed = sys.exc_info()  # the caller gets it; the thread goes on
+                else:
+                    try:
+                        value = func(*args, **kwargs)
+                    except BaseException:
+                        failed = sys.exc_info()
+                    worker._run_after_task(func, args, kwargs, thread_result)
                 # Free again before the result goes out: once it is delivered the hub's
                 # thread wakes and wants the GIL, which this thread then gives up at once
                 # (blocking in queue.get) instead of after more bookkeeping.
                 with lock:
                     self._free += 1
+                    self._unfinished -= 1
                 if failed is None:
                     thread_result.set(value)
                 else:
-                    thread_result.handle_error((self, func), failed)
+                    thread_result.handle_error((worker, func), failed)
                 del func, args, kwargs, thread_result, value, failed
         finally:
             with lock:
-                self._size -= 1
+                if not stopped:
+                    self._size -= 1
                 self._worker_idents.discard(ident)
             self._destroy_worker_hub()
 
@@ -329,7 +409,11 @@ class ThreadPool(GroupMappingMixin):
     def kill(self) -> None:
         """Stop every thread once it finishes its current task (queued tasks still run
         first). Does not wait."""
-        for _ in range(self._size):
+        with self._lock:
+            count = self._size
+            self._size = 0
+            self._free -= count
+        for _ in range(count):
             self.task_queue.put(_STOP)
 
     def _on_fork(self) -> None:
@@ -342,12 +426,15 @@ class ThreadPool(GroupMappingMixin):
     # -- the mapping API ---------------------------------------------------------------------
 
     def _apply_immediately(self) -> bool:
-        # A task running in one of our threads that calls apply would wait for a thread the
-        # pool may not have: run it right there.
-        return _get_ident() in self._worker_idents
+        # Called from another thread than the hub's (a task of this pool, say), apply would
+        # wait for a thread the pool may not have, through a hub not its own: as gevent
+        # does, run the function right there.
+        return _threadlocal.hub is not self.hub
 
     def _apply_async_use_greenlet(self) -> bool:
-        return _threadlocal.hub is not self.hub
+        # apply_async never waits, and spawn may: a greenlet calls apply (as in gevent, which
+        # returns that Greenlet).
+        return True
 
     def apply(self, func: Callable[..., _R], args=None, kwds=None) -> _R:
         """Run ``func(*args, **kwds)`` in a worker thread and return its result (or raise its
@@ -355,8 +442,7 @@ class ThreadPool(GroupMappingMixin):
         if self._apply_immediately():
             return func(*(args or ()), **(kwds or {}))
         current = getcurrent()
-        hub = self.hub
-        if _threadlocal.hub is hub and current is not hub and os.getpid() == self.pid:
+        if current is not self.hub and os.getpid() == self.pid:
             return self._apply_waiting(current, func, args or (), kwds or {})
         return self.spawn(func, *(args or ()), **(kwds or {})).get()
 
@@ -364,8 +450,9 @@ class ThreadPool(GroupMappingMixin):
         """apply() from a greenlet of the hub's thread: spawn() and get() without the
         AsyncResult between them; the result's hub callback switches straight back here."""
         hub = self.hub
+        self._slots.acquire()
         self._track_in_hub()
-        thread_result = ThreadResult(current.switch, hub, self._task_done)
+        thread_result = ThreadResult(current.switch, hub, self._slot_done)
         self._queue_task((func, args, kwargs, thread_result))
         try:
             result = hub.switch()
@@ -382,6 +469,74 @@ class ThreadPool(GroupMappingMixin):
         return thread_result.value
 
 
+_UNFINISHED = frozenset({_futures_base.PENDING, _futures_base.RUNNING})
+_SETTLED = frozenset({_futures_base.FINISHED, _futures_base.CANCELLED_AND_NOTIFIED})
+
+
+def _threading_patched() -> bool:
+    monkey_state = sys.modules.get("gevent.monkey._state")
+    return monkey_state is not None and bool(monkey_state.is_module_patched("threading"))
+
+
+def _get_thread_profile() -> Any:
+    """The profile function ``threading.setprofile`` installed for new threads (or None)."""
+    return getattr(_threading, "_profile_hook", None)
+
+
+def _get_thread_trace() -> Any:
+    """The trace function ``threading.settrace`` installed for new threads (or None)."""
+    return getattr(_threading, "_trace_hook", None)
+
+
+class _WorkerGreenlet(_RawGreenlet):
+    """The greenlet a pool's thread runs its tasks in.
+
+    Each task runs between ``_before_run_task`` (which installs the ``threading.setprofile``
+    and ``threading.settrace`` functions, as a new thread would get them) and
+    ``_after_run_task`` (which removes whatever hooks the task left). The setters are called
+    only when there is something to set or clear: they raise audit events.
+    """
+
+    def __init__(self, threadpool: ThreadPool) -> None:
+        _RawGreenlet.__init__(self)
+        self._threadpool = threadpool
+        self._thread_ident = _get_ident()
+        self._hub_repr = repr(threadpool.hub)
+        #: Where a failing _after_run_task is reported.
+        self._stderr = sys.stderr
+
+    def __repr__(self) -> str:
+        return (f"<ThreadPoolWorker at {id(self):#x} thread_ident={self._thread_ident:#x} "
+                f"threadpool-hub={self._hub_repr}>")
+
+    def run(self) -> None:
+        self._threadpool._work(self)
+
+    def _before_run_task(self, func, args, kwargs, thread_result, _sys=sys,
+                         _get_thread_profile=_get_thread_profile,
+                         _get_thread_trace=_get_thread_trace) -> None:
+        profile = _get_thread_profile()
+        if profile is not None:
+            _sys.setprofile(profile)
+        trace = _get_thread_trace()
+        if trace is not None:
+            _sys.settrace(trace)
+
+    def _after_run_task(self, func, args, kwargs, thread_result, _sys=sys) -> None:
+        if _sys.getprofile() is not None:
+            _sys.setprofile(None)
+        if _sys.gettrace() is not None:
+            _sys.settrace(None)
+
+    def _run_after_task(self, func, args, kwargs, thread_result) -> None:
+        try:
+            self._after_run_task(func, args, kwargs, thread_result)
+        except Exception:  # reported; the task's result still goes out
+            stderr = self._stderr
+            if stderr is not None:
+                traceback.print_exc(file=stderr)
+
+
 class _FutureProxy(concurrent.futures.Future):
     """A Future whose ``result()``/``exception()`` block only the calling greenlet."""
 
@@ -390,8 +545,28 @@ class _FutureProxy(concurrent.futures.Future):
         self._async_result = async_result
         async_result.rawlink(self._transfer)
 
+    # concurrent.futures.wait() and as_completed() register a waiter in ``_waiters`` and
+    # block on a lock. Unpatched, that lock is native: it would block the hub's thread, and the
+    # result, which the hub delivers, would never come. So, as gevent does, they fail at once
+    # (AttributeError) on a future that is not done yet; once threading is patched they wait
+    # cooperatively.
+    @property
+    def _waiters(self) -> list:
+        if self._state in _UNFINISHED and not _threading_patched():
+            raise AttributeError(
+                "_waiters: concurrent.futures.wait() and as_completed() need threading "
+                "monkey-patched to wait for a gevent ThreadPoolExecutor future; use "
+                "gevent.wait() or future.result()"
+            )
+        return self._waiter_list
+
+    @_waiters.setter
+    def _waiters(self, value: list) -> None:
+        self._waiter_list = value
+
     def _transfer(self, async_result) -> None:
-        if not self.set_running_or_notify_cancel():
+        # Called once from the hub; result()/exception() may have transferred already.
+        if self._state in _SETTLED or not self.set_running_or_notify_cancel():
             return
         if async_result.successful():
             self.set_result(async_result.value)
@@ -463,7 +638,7 @@ class ThreadPoolExecutor(concurrent.futures.Executor):
         """Run ``fn(*args, **kwargs)`` in a worker thread; returns a Future."""
         if self._shutdown:
             raise RuntimeError("cannot schedule new futures after shutdown")
-        return _FutureProxy(self._pool.spawn(self._call, fn, args, kwargs))
+        return _FutureProxy(self._pool._spawn_nowait(self._call, fn, args, kwargs))
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """No new tasks; with *wait*, wait (cooperatively) for the running ones, then stop
@@ -475,3 +650,8 @@ class ThreadPoolExecutor(concurrent.futures.Executor):
 
     def kill(self, wait: bool = True) -> None:
         self.shutdown(wait)
+
+
+# Compatibility: names that gevent's users and tests reach. Subclasses replace the worker
+# greenlet class through the pool's attribute.
+ThreadPool._WorkerGreenlet = _WorkerGreenlet  # type: ignore[attr-defined]

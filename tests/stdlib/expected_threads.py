@@ -45,10 +45,6 @@ _REPR = "gevent's lock/event classes have gevent's repr, not the C types' '<lock
 
 KNOWN: dict[str, dict[str, dict[str, str]]] = {
     "test_threading": {"all": {
-        _T + "CRLockTests.test_locked_repr": _REPR,
-        _T + "CRLockTests.test_repr": _REPR,
-        _T + "ConditionAsRLockTests.test_locked_repr": _REPR,
-        _T + "ConditionAsRLockTests.test_repr": _REPR,
         _T + "EventTests.test_repr": _REPR,
         _T + "EventTests.test_at_fork_reinit":
             "patch_all(Event=True) makes threading.Event gevent.event.Event, which has no "

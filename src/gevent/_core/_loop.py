@@ -313,7 +313,9 @@ class Loop:
                 self._invoke(w)
         self._polling = True
         try:
-            if (ready or self._threadsafe or nowait or self._stopping
+            # An idle watcher started by a greenlet that the idle pass above switched into
+            # must run on the next iteration: don't block either.
+            if (ready or self._threadsafe or nowait or self._stopping or self._idle
                     or not (timers.live_refs or self._io_refs or self._other_refs)):
                 # Work is waiting, or nothing keeps the loop alive: just look, don't block.
                 timeout = 0.0

@@ -424,7 +424,7 @@ def patch_all(socket: bool = True, dns: bool = True, time: bool = True, select: 
 
     _notify(events.GeventDidPatchBuiltinModulesEvent(arguments, kwargs))
     _notify(events.GeventDidPatchAllEvent(arguments, kwargs))
-    process_warnings(pending)
+    _process_warnings(pending)
     return True
 
 
@@ -433,3 +433,8 @@ def main() -> None:
     from ._main import main as _main
 
     _main()
+
+
+# Compatibility: names that gevent's users and tests reach. patch_all hands its queued warnings
+# to this module global, which gevent's tests replace to collect them.
+_process_warnings = process_warnings

@@ -25,8 +25,8 @@ def _native_threads_running(threading) -> list[str]:
     for thread in threading.enumerate():
         if thread is main or getattr(type(thread), "_gevent_dummy", False):
             continue
-        if isinstance(thread, threading._DummyThread) and thread.ident == native_ident:
-            continue
+        if thread.ident == native_ident:
+            continue  # the thread that patches (warned about on its own)
         names.append(thread.name)
     return names
 
@@ -50,6 +50,39 @@ def _patch_event(threading) -> None:
     # threading.Thread calls _at_fork_reinit on its _started event after fork.
     if hasattr(event.Event, "_at_fork_reinit"):
         patch_item(threading, "Event", event.Event)
+
+
+def _green_main_thread_join(threading) -> None:
+    """Make joining the main thread wait for a greenlet, not for the OS thread.
+
+    A green thread that joins the main thread waits on what ``threading._shutdown`` releases
+    at exit (3.11/3.12: the main Thread's ``_tstate_lock``; 3.13+: its ``_handle``). Left
+    native, that wait blocks the one OS thread, so the main greenlet never reaches
+    ``_shutdown`` and the exit hangs. Only from the main OS thread: the object must be the one
+    the running thread will release.
+    """
+    main = threading.main_thread()
+    if get_original("_thread", "get_ident")() != main.ident:
+        return
+    from gevent import thread as gthread
+
+    tstate_lock = getattr(main, "_tstate_lock", None)
+    if tstate_lock is not None and not isinstance(tstate_lock, gthread._ExitLatch):
+        if tstate_lock.locked():
+            latch = main._tstate_lock = gthread._ExitLatch()
+            latch.acquire()  # held while the main thread runs, as the native one was
+            # The main Thread registered its lock among those _shutdown waits for (and
+            # discards when the thread stops): the latch takes its place there too.
+            shutdown_locks = getattr(threading, "_shutdown_locks", None)
+            if shutdown_locks is not None and tstate_lock in shutdown_locks:
+                with threading._shutdown_locks_lock:
+                    shutdown_locks.discard(tstate_lock)
+                    shutdown_locks.add(latch)
+        return
+    handle = getattr(main, "_handle", None)
+    if handle is not None and not isinstance(handle, gthread._ThreadHandle):
+        if not handle.is_done():
+            main._handle = gthread._make_main_thread_handle(main.ident)
 
 
 def patch_thread_modules(patch_module: Callable[..., bool], threading: bool,
@@ -87,6 +120,9 @@ def patch_thread_modules(patch_module: Callable[..., bool], threading: bool,
                 _patch_event(threading_module)
             replaced.update({f"threading.{k}": v for k, v in before.items() if v is not None})
 
+    if threading:
+        _green_main_thread_join(threading_module)
+
     if _threading_local:
         import _threading_local as threading_local_module
 
@@ -106,10 +142,15 @@ def _warn_about_early_state(threading, replaced: dict[str, Any],
                             warnings: list[str] | None) -> None:
     native_ident = get_original("_thread", "get_ident")()
     if native_ident != threading.main_thread().ident:
+        # gevent's two warnings, word for word (programs and gevent's tests match them).
         queue_warning(
-            "Monkey-patching threading from a thread other than the main thread: greenlets of "
-            "this thread become the green threads, and threading.main_thread() is a thread that "
-            "gevent does not run. Patch at the top of the main module instead.",
+            "Monkey-patching outside the main native thread. Some APIs will not be available. "
+            "Expect a KeyError to be printed at shutdown.",
+            warnings,
+        )
+        queue_warning(
+            "Monkey-patching not on the main thread; threading.main_thread().join() will hang "
+            "from a greenlet",
             warnings,
         )
     running = _native_threads_running(threading)

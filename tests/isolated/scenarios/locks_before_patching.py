@@ -43,7 +43,8 @@ gevent.joinall([gevent.spawn(work, n) for n in range(20)], timeout=10)
 lines = stream.getvalue().splitlines()
 assert len(lines) == 60, len(lines)
 assert all(":greenlet " in line for line in lines)
-assert type(logging._lock).__module__.startswith("gevent"), type(logging._lock)
+# As in gevent: threading's own Python RLock, on a green lock.
+assert type(logging._lock._block).__module__.startswith("gevent"), type(logging._lock)
 # green threads log with their names
 t = threading.Thread(target=log.info, args=("from a thread",), name="worker-1")
 t.start()
