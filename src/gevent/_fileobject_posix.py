@@ -22,6 +22,7 @@ from ._fileobject_common import (
     open_io_stack,
     parse_mode,
 )
+from ._socket_wait import forget_closing_fd
 from .hub import _get_hub_noargs as get_hub
 
 __all__ = ["GreenFileDescriptorIO", "GreenOpenDescriptor", "FileObjectPosix"]
@@ -236,7 +237,7 @@ class GreenFileDescriptorIO(io.RawIOBase):
 
     def _release(self, loop, fd: int) -> None:
         if loop is not None and not loop.destroyed:
-            loop.closing_fd(fd)
+            forget_closing_fd(loop, fd)
         if self._closefd:
             _close(fd)
         elif self._was_blocking:

@@ -27,6 +27,7 @@ from ._core import WRITE as _WRITE
 from ._core import _child
 from ._core import _fork as _fork_hooks
 from ._linkable import AbstractLinkable as _AbstractLinkable
+from ._socket_wait import forget_closing_fd as _forget_closing_fd
 from .hub import _get_hub_noargs as _get_hub
 from .hub import get_hub_if_exists as _get_hub_if_exists
 from .hub import reinit as _reinit
@@ -150,16 +151,17 @@ def close(fd: int) -> None:  # type: ignore[no-redef]
     if loop is None or fd not in getattr(loop, "_fds", ()):
         _close(fd)
         return
-    parked = [w for w in loop._fds[fd].watchers if _is_greenlet_switch(w.callback)]
+    # Greenlets parked in a read or write get the error; other watchers (select, poll, a
+    # user's loop.io) fire once after the close, to see the descriptor gone.
+    parked = tuple(w for w in loop._fds[fd].watchers if _is_greenlet_switch(w.callback))
     if not parked:
-        loop.closing_fd(fd)
-        _close(fd)
+        _close_watched(loop, fd)
         return
-    hub.cancel_waits_close_and_then(parked, _closed_error(), _close_watched, loop, fd)
+    hub.cancel_waits_close_and_then(parked, _closed_error(), _close_watched, loop, fd, parked)
 
 
-def _close_watched(loop, fd: int) -> None:
-    loop.closing_fd(fd)
+def _close_watched(loop, fd: int, parked: tuple = ()) -> None:
+    _forget_closing_fd(loop, fd, parked)
     _close(fd)
 
 

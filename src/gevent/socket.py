@@ -43,6 +43,7 @@ from ._socket_wait import (  # noqa: F401 - re-exported: see __all__
     wait_readwrite,
     wait_write,
 )
+from ._socket_wait import forget_closing_fd as _forget_closing_fd
 from .hub import _get_hub_noargs as _get_hub
 from .hub import get_hub_if_exists as _get_hub_if_exists
 
@@ -223,7 +224,8 @@ class socket(_StdSocket):
     def _drop_watchers(self, closing_fd: int) -> None:
         hub = self._hub
         self._hub = None
-        for watcher in (self._read_watcher, self._write_watcher):
+        own = (self._read_watcher, self._write_watcher)
+        for watcher in own:
             if watcher is not None and watcher.callback is not None and hub is not None \
                     and hub.loop is not None:
                 # Thread-safe: the socket may be closed from a thread other than the waiter's.
@@ -234,7 +236,8 @@ class socket(_StdSocket):
             current = _get_hub_if_exists()
             for owner in {hub, current}:
                 if owner is not None and owner.loop is not None:
-                    owner.loop.closing_fd(closing_fd)
+                    # Others watching the fd (select, poll) are woken to see it closed.
+                    _forget_closing_fd(owner.loop, closing_fd, own)
 
     # -- the blocking calls ----------------------------------------------------------------
 
@@ -567,7 +570,7 @@ def close(fd: int) -> None:
     """Close the file descriptor *fd*, first dropping the hub's registration of it."""
     hub = _get_hub_if_exists()
     if hub is not None and hub.loop is not None:
-        hub.loop.closing_fd(fd)
+        _forget_closing_fd(hub.loop, fd)
     _socket.close(fd)
 
 
