@@ -6,6 +6,7 @@ The complete :class:`selectors.BaseSelector` API; ``select(timeout)`` is a switc
 
 from __future__ import annotations
 
+import os as _os
 import selectors as __selectors__
 from collections.abc import Mapping
 
@@ -92,6 +93,12 @@ class GeventSelector(__selectors__.BaseSelector):
         key = SelectorKey(fileobj, self._lookup(fileobj), events, data)
         if key.fd in self._keys:
             raise KeyError(f"{fileobj!r} (FD {key.fd}) is already registered")
+        try:
+            _os.fstat(key.fd)
+        except OSError:
+            # As gevent: a descriptor closed behind its object's back is refused here, not
+            # reported by every later select().
+            raise ValueError("Invalid file descriptor") from None
         self._poller.register(key.fd, self._poll_mask(events))
         self._keys[key.fd] = key
         return key
