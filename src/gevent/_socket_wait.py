@@ -83,7 +83,24 @@ def wait(io, timeout: float | None = None, timeout_exc=_NONE, hub=None) -> None:
     """
     if hub is None:
         hub = _get_hub()
-    _wait_on_watcher(hub, io, timeout, timeout_exc)
+    if timeout is None:
+        _wait_on_watcher(hub, io, None, timeout_exc)
+        return
+    # *io* may be any object with start() and stop(), and its start() may switch: the timeout
+    # must already run then, so here it is a Timeout thrown into this greenlet rather than
+    # the timer _wait_on_watcher arms once the watcher is started.
+    from .timeout import Timeout
+
+    if timeout_exc is _NONE:
+        timeout_exc = _default_timeout_exc()
+    elif isinstance(timeout_exc, type):
+        timeout_exc = timeout_exc("timed out")
+    timer = Timeout(timeout, timeout_exc)
+    timer.start()
+    try:
+        _wait_on_watcher(hub, io, None, timeout_exc)
+    finally:
+        timer.cancel()
 
 
 def _wait_fd(fileno, events: int, timeout, timeout_exc) -> None:

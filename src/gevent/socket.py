@@ -312,14 +312,14 @@ class socket(_StdSocket):
                     pass
         return None
 
-    def _resolved(self, address):
+    def _resolved(self, address, caller: str = "connect"):
         # Host names are resolved through the hub's resolver (the kernel call would block in
         # libc); resolution errors propagate from connect_ex() too, as in the standard library.
         if isinstance(address, tuple) and len(address) >= 2 and self.family in (
             __socket__.AF_INET,
             __socket__.AF_INET6,
         ):
-            return _resolve_address(self, address)
+            return _resolve_address(self, address, caller)
         return address
 
     def connect(self, address) -> None:
@@ -334,7 +334,7 @@ class socket(_StdSocket):
 
     def connect_ex(self, address) -> int:
         """Like :meth:`connect`, but return an errno instead of raising ``OSError``."""
-        address = self._resolved(address)
+        address = self._resolved(address, "connect_ex")
         if self._timeout == 0.0:
             return _c_socket.connect_ex(self, address)
         try:
