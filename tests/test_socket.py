@@ -700,3 +700,53 @@ def test_wait_times_out_even_if_the_watcher_switches_while_starting():
     assert time.monotonic() - start < 5
     with pytest.raises(KeyError):
         socket.wait(SlowWatcher(), timeout=0.05, timeout_exc=KeyError)
+
+
+def test_ref_false_lets_the_loop_end_under_a_wait():
+    # As gevent: socket.ref (default True) is the ref of its watchers. In a thread of its
+    # own, so that nothing else keeps that hub's loop alive.
+    import threading
+
+    outcome = []
+
+    def run():
+        a, b = socket.socketpair()
+        try:
+            assert a.ref
+            a.ref = False
+            assert not a.ref and not a._read_event.ref and not a._write_event.ref
+            try:
+                a.recv(1)
+            except gevent.hub.LoopExit:
+                outcome.append("LoopExit")
+            a.ref = True
+            assert a._read_event.ref
+            gevent.spawn_later(0.05, b.send, b"x")
+            outcome.append(a.recv(1))
+        finally:
+            a.close()
+            b.close()
+            get_hub().destroy(destroy_loop=True)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(10)
+    assert outcome == ["LoopExit", b"x"]
+
+
+def test_send_takes_gevent_timeout_argument():
+    a, b = socket.socketpair()
+    try:
+        a.setblocking(False)
+        with pytest.raises(socket.timeout):
+            while True:  # fill the buffer; then the explicit timeout makes send wait
+                a.send(b"x" * 65536, timeout=0.05)
+        with pytest.raises(BlockingIOError):
+            a.send(b"x", timeout=0.0)
+        a.close()
+        with pytest.raises(OSError) as caught:
+            a.send(b"x", timeout=1)
+        assert caught.value.errno == errno.EBADF
+    finally:
+        a.close()
+        b.close()

@@ -163,7 +163,7 @@ class socket(_StdSocket):
     timeout set with :meth:`settimeout` by raising ``socket.timeout``.
     """
 
-    __slots__ = ("_timeout", "_read_watcher", "_write_watcher", "_hub")
+    __slots__ = ("_timeout", "_read_watcher", "_write_watcher", "_hub", "_ref")
 
     def __init__(self, family=-1, type=-1, proto=-1, fileno=None) -> None:
         _StdSocket.__init__(self, family, type, proto, fileno)
@@ -172,7 +172,21 @@ class socket(_StdSocket):
         self._read_watcher = None
         self._write_watcher = None
         self._hub = None
+        self._ref = True
         _c_socket.setblocking(self, False)
+
+    @property
+    def ref(self) -> bool:
+        """Whether a greenlet waiting on this socket keeps the hub's loop running (True by
+        default). With False, a program whose only work left is that wait ends its loop."""
+        return self._ref
+
+    @ref.setter
+    def ref(self, value: bool) -> None:
+        self._ref = value = bool(value)
+        for watcher in (self._read_watcher, self._write_watcher):
+            if watcher is not None:
+                watcher.ref = value
 
     # -- timeouts --------------------------------------------------------------------------
 
@@ -203,8 +217,8 @@ class socket(_StdSocket):
         fd = _c_fileno(self)
         if fd < 0:
             raise cancel_wait_ex()
-        self._read_watcher = loop.io(fd, 1)
-        self._write_watcher = loop.io(fd, 2)
+        self._read_watcher = loop.io(fd, 1, self._ref)
+        self._write_watcher = loop.io(fd, 2, self._ref)
         self._hub = hub
 
     def _wait_read(self, timeout=_NONE) -> None:
@@ -259,14 +273,19 @@ class socket(_StdSocket):
                     raise
                 self._wait_read()
 
-    def send(self, *args: _Any) -> int:
+    def send(self, *args: _Any, timeout=_NONE) -> int:
+        """Send some of ``data``; ``send(data, flags=0, *, timeout)``. A switch point while
+        there is no room. *timeout* (as gevent's) overrides the socket's for this call."""
         while True:
             try:
                 return _c_send(self, *args)
             except BlockingIOError:
-                if self._timeout == 0.0 or _dontwait(args, 1):
+                if timeout is _NONE:
+                    if self._timeout == 0.0 or _dontwait(args, 1):
+                        raise
+                elif timeout == 0.0 or _dontwait(args, 1):
                     raise
-                self._wait_write()
+                self._wait_write(timeout)
 
     # The colder calls share one retry loop (recv, recv_into and send above stay spelled out:
     # they are the hot path). flags_at: where the flags argument sits, for MSG_DONTWAIT.
@@ -464,6 +483,21 @@ class socket(_StdSocket):
 
     def __repr__(self) -> str:
         return _StdSocket.__repr__(self)
+
+    # Compatibility: names that gevent's users and tests reach. gevent's sockets make their
+    # two watchers at once; ours are made on the first wait, or here.
+
+    @property
+    def _read_event(self):
+        if self._read_watcher is None:
+            self._watchers(_get_hub())
+        return self._read_watcher
+
+    @property
+    def _write_event(self):
+        if self._write_watcher is None:
+            self._watchers(_get_hub())
+        return self._write_watcher
 
 
 # As in gevent: our class. It is not patched into the standard module, whose SocketType (the
