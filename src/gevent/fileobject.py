@@ -19,6 +19,7 @@ module is first imported. The default is :class:`FileObjectPosix`.
 from __future__ import annotations
 
 import functools
+from sys import is_finalizing as _is_finalizing
 from typing import Any
 
 from ._fileobject_common import FileObjectBase, FileObjectBlock, OpenDescriptor, _is_path
@@ -68,6 +69,10 @@ class FileObjectThread(FileObjectBase):
                          bufsize=bufsize, close=close, atomic_write=atomic_write)
 
     def _apply(self, func, args: tuple = ()):
+        if _is_finalizing():
+            # The interpreter flushing sys.stdout (patch_sys) on its way out: greenlets can no
+            # longer switch, and nothing else runs, so the call is made here.
+            return func(*args)
         with self.lock:
             return self.threadpool.apply(func, args)
 

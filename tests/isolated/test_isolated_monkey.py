@@ -92,3 +92,23 @@ def test_command_line_usage_and_errors(tmp_path):
 
 def test_scenarios_exist():
     assert (SCENARIOS / "fork_state.py").exists()
+
+
+def test_patch_sys_reads_stdin_and_flushes_stdout_at_exit():
+    # gevent's test__issue6: with sys patched, the interpreter's last flush of sys.stdout
+    # happens while it finalizes, when greenlets can no longer switch; it must not fail (that
+    # made the exit status 120).
+    script = textwrap.dedent("""\
+        import sys
+        import gevent, gevent.monkey
+        gevent.monkey.patch_all(sys=True)
+
+        def printline():
+            print("%s chars." % len(input()))
+
+        gevent.spawn(printline).join()
+        print("unflushed at exit", end="")
+        """)
+    proc = run_python(["-c", script], input="hello world\n")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (
+        0, "11 chars.\nunflushed at exit", "")
