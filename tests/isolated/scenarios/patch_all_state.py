@@ -93,11 +93,23 @@ assert len(events_seen) == count
 assert {name: dict(items) for name, items in monkey.saved.items()} == before
 assert monkey.get_original("time", "sleep") is native_sleep
 
-# different arguments warn (and patch the union)
+# different arguments warn once; as in gevent, only turning on a module not patched before
+# does anything (and sends events). The union is kept in saved, under gevent's key.
+settings_key = "_gevent_saved_patch_all_module_settings"
+assert monkey.saved[settings_key]["socket"] is True and monkey.saved[settings_key]["sys"] is False
+count = len(events_seen)
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
-    monkey.patch_all(subprocess=False)
-assert any("union" in str(w.message) for w in caught), [str(w.message) for w in caught]
+    monkey.patch_all(subprocess=False, extra_kwarg=42)
+messages = [str(w.message) for w in caught]
+assert len(messages) == 1 and "more than once" in messages[0] and "union" in messages[0], messages
+assert len(events_seen) == count, events_seen[count:]
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    monkey.patch_all(socket=False, sys=True)
+assert len(caught) == 1 and "more than once" in str(caught[0].message)
+assert events_seen[count] == "GeventWillPatchAllEvent:", events_seen[count:]
+assert monkey.saved[settings_key]["sys"] is True and monkey.saved[settings_key]["socket"]
 
 # the blocking functions now cooperate: two sleeps overlap
 start = time.monotonic()
