@@ -202,7 +202,17 @@ def _gevent_did_monkey_patch(target_module, *args, **kwargs) -> None:
     if select_selector is not None and "SelectSelector" not in _saved:
         _saved["SelectSelector"] = select_selector.__dict__.get("_select")
         if _saved["SelectSelector"] is not None:
-            select_selector._select = staticmethod(gselect.select)
+            select_selector._select = staticmethod(_select_for_select_selector)
+
+
+def _select_for_select_selector(rlist, wlist, xlist, timeout=None):
+    from .select import select
+
+    return select(rlist, wlist, xlist, timeout)
+
+
+# As gevent marks it: how code (and gevent's tests) tell that SelectSelector was patched.
+_select_for_select_selector._gevent_monkey = True  # type: ignore[attr-defined]
 
 
 def _gevent_undo_monkey_patch(target_module) -> None:

@@ -111,6 +111,21 @@ assert len(caught) == 1 and "more than once" in str(caught[0].message)
 assert events_seen[count] == "GeventWillPatchAllEvent:", events_seen[count:]
 assert monkey.saved[settings_key]["sys"] is True and monkey.saved[settings_key]["socket"]
 
+# the standard select and poll selectors (bound by code such as socketserver before
+# patching) wait on the hub; SelectSelector's is marked as gevent marks it
+import selectors
+
+assert "_gevent_monkey" in dir(selectors.SelectSelector._select)
+for selector_class in (selectors.SelectSelector, selectors.PollSelector):
+    r, w = os.pipe()
+    with selector_class() as sel:
+        sel.register(r, selectors.EVENT_READ)
+        writer = gevent.spawn_later(0.05, os.write, w, b"x")
+        assert [key.fd for key, _ in sel.select(5)] == [r]
+        writer.join()
+    os.close(r)
+    os.close(w)
+
 # the blocking functions now cooperate: two sleeps overlap
 start = time.monotonic()
 gevent.joinall([gevent.spawn(time.sleep, 0.2) for _ in range(5)], timeout=5)
