@@ -113,8 +113,6 @@ assert monkey.saved[settings_key]["sys"] is True and monkey.saved[settings_key][
 
 # the standard select and poll selectors (bound by code such as socketserver before
 # patching) wait on the hub; SelectSelector's is marked as gevent marks it
-import selectors
-
 assert "_gevent_monkey" in dir(selectors.SelectSelector._select)
 for selector_class in (selectors.SelectSelector, selectors.PollSelector):
     r, w = os.pipe()
