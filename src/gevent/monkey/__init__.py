@@ -224,8 +224,31 @@ def patch_thread(threading: bool = True, _threading_local: bool = True, Event: b
     from ._threads import patch_thread_modules
 
     _prime()
-    return patch_thread_modules(patch_module, threading, _threading_local, Event, logging,
-                                existing_locks, _warnings)
+    patched = patch_thread_modules(patch_module, threading, _threading_local, Event, logging,
+                                   existing_locks, _warnings)
+    if patched and existing_locks:
+        _green_fork_guard_locks()
+    return patched
+
+
+#: Module-level locks the standard library makes at import and takes in an
+#: ``os.register_at_fork`` hook. Imported before patching, such a lock is native: a greenlet
+#: that forks while another greenlet holds it blocks the whole process in the hook (gevent
+#: #1865).
+_FORK_GUARD_LOCKS = (("concurrent.futures.thread", "_global_shutdown_lock"),)
+
+
+def _green_fork_guard_locks() -> None:
+    """Give the modules of :data:`_FORK_GUARD_LOCKS` already imported a green lock. The fork
+    hook keeps the native one, which nothing else takes any more."""
+    native_lock_type = type(get_original("_thread", "allocate_lock")())
+    from gevent.thread import allocate_lock
+
+    for module_name, attr in _FORK_GUARD_LOCKS:
+        module = _sys.modules.get(module_name)
+        lock = getattr(module, attr, None)
+        if type(lock) is native_lock_type and not lock.locked():
+            patch_item(module, attr, allocate_lock())
 
 
 def patch_socket(dns: bool = True, aggressive: bool = True,
