@@ -246,7 +246,9 @@ def _green_fork_guard_locks() -> None:
 
     for module_name, attr in _FORK_GUARD_LOCKS:
         module = _sys.modules.get(module_name)
-        lock = getattr(module, attr, None)
+        if module is None:
+            continue
+        lock: Any = getattr(module, attr, None)
         if type(lock) is native_lock_type and not lock.locked():
             patch_item(module, attr, allocate_lock())
 
