@@ -259,7 +259,7 @@ def test_posix_repr_and_attributes(pipe):
     assert reader.closed
 
 
-@pytest.mark.parametrize("mode", ["", "rw", "rr", "q", "rbt", "rU"])
+@pytest.mark.parametrize("mode", ["", "rw", "rr", "q", "rbt", "wU", "rU+"])
 def test_posix_invalid_modes(pipe, mode):
     with pytest.raises(ValueError):
         FileObjectPosix(pipe[0], mode, closefd=False)
@@ -375,3 +375,93 @@ def test_importing_creates_no_hub():
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                          text=True, timeout=30)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+# -- the open arguments, checked at once (gevent._fileobjectcommon.OpenDescriptor) ------------
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(mode=42), TypeError, "invalid mode: 42"),
+    (dict(buffering="nope"), TypeError, "invalid buffering: 'nope'"),
+    (dict(encoding=42), TypeError, "invalid encoding: 42"),
+    (dict(errors=42), TypeError, "invalid errors: 42"),
+    (dict(mode="aoeug"), ValueError, "invalid mode: 'aoeug'"),
+    (dict(mode="wU"), ValueError, "mode U cannot be combined with 'x', 'w', 'a', or '+'"),
+    (dict(mode="rtb"), ValueError, "can't have text and binary mode at once"),
+    (dict(mode="rw"), ValueError, "can't have read/write/append mode at once"),
+    (dict(mode="+"), ValueError, "must have exactly one of read/write/append mode"),
+    (dict(mode="rb", encoding="ascii"), ValueError, "binary mode doesn't take an encoding"),
+    (dict(mode="rb", errors="strict"), ValueError, "binary mode doesn't take an errors"),
+    (dict(mode="rb", newline="\n"), ValueError, "binary mode doesn't take a newline"),
+    (dict(bufsize=1, buffering=2), TypeError, "Cannot specify both buffering=2 and bufsize=1"),
+    (dict(close=True, closefd=False), TypeError, "Cannot specify both closefd=False"),
+])
+@pytest.mark.parametrize("module, name", [
+    ("gevent._fileobjectcommon", "OpenDescriptor"),
+    ("gevent._fileobjectposix", "GreenOpenDescriptor"),
+])
+def test_open_descriptor_rejects_what_gevent_rejects(kwargs, error, message, module, name):
+    import importlib
+
+    descriptor_class = getattr(importlib.import_module(module), name)
+    with pytest.raises(error) as caught:
+        descriptor_class(1, **kwargs)
+    assert str(caught.value).startswith(message)
+
+
+def test_open_descriptor_atomic_write_writes_everything(pipe):
+    from gevent._fileobjectcommon import OpenDescriptor, WriteallMixin
+    from gevent._fileobjectposix import GreenOpenDescriptor
+
+    r, w = pipe
+    for descriptor_class in (OpenDescriptor, GreenOpenDescriptor):
+        desc = descriptor_class(w, "wb", buffering=0, closefd=False, atomic_write=True)
+        assert desc.atomic_write and desc.is_fd()
+        raw = desc.opened()
+        assert raw is desc.opened() is desc.opened_raw()
+        assert isinstance(raw, WriteallMixin)
+        assert raw.write(b"abc") == 3
+        raw.close()
+        assert os.read(r, 10) == b"abc"
+
+
+def test_open_descriptor_opens_a_path_as_io_open(tmp_path):
+    from gevent._fileobjectcommon import OpenDescriptor
+    from gevent._fileobjectposix import GreenOpenDescriptor
+
+    path = tmp_path / "d.txt"
+    path.write_bytes(b"one\ntwo\n")
+    for descriptor_class in (OpenDescriptor, GreenOpenDescriptor):
+        with descriptor_class(path, "rU").opened() as f:
+            assert f.name == str(path) and f.mode == "r"
+            assert f.readlines() == ["one\n", "two\n"]
+
+
+@pytest.mark.parametrize("file_class", [FileObjectPosix, FileObjectBlock, FileObjectThread])
+def test_universal_mode_is_accepted_and_dropped_as_gevent_does(pipe, file_class):
+    r, w = pipe
+    os.write(w, b"a\r\nb\n")
+    os.close(w)
+    pipe.remove(w)
+    f = file_class(r, "rU", closefd=False)
+    try:
+        assert f.mode == "r"
+        assert f.read() == "a\nb\n"
+    finally:
+        f.close()
+
+
+def test_posix_object_without_a_name_has_no_name(pipe):
+    r, w = pipe
+
+    class Nameless:
+        def fileno(self):
+            return r
+
+    f = FileObjectPosix(Nameless(), "rb", closefd=False)
+    with pytest.raises(AttributeError):
+        f.name  # noqa: B018
+    f.close()
+    with open(w, "wb", closefd=False) as named:
+        g = FileObjectPosix(named, "wb", closefd=False)
+        assert g.name == w
+        g.close()

@@ -143,6 +143,22 @@ def test_get_original_of_unpatched_module_imports_it():
         monkey.get_original("colorsys", "no_such_thing")
 
 
+def test_get_original_takes_alternative_module_names(modules):
+    # As gevent documents: the first module of the sequence that exists supplies every item.
+    target, source = modules
+    original = target.blocking
+    monkey.patch_module(target, source)
+    names = ("gevent_no_such_module", target.__name__, "colorsys")
+    assert monkey.get_original(names, "blocking") is original
+    assert monkey.get_original(list(names), ["blocking", "keep"]) == [original, target.keep]
+    import colorsys
+
+    assert monkey.get_original(("gevent_no_such_module", "colorsys"),
+                               "rgb_to_hsv") is colorsys.rgb_to_hsv
+    with pytest.raises(ImportError, match="gevent_no_such_module_2"):
+        monkey.get_original(("gevent_no_such_module", "gevent_no_such_module_2"), "x")
+
+
 def test_nothing_is_patched_in_the_test_process():
     import socket
 

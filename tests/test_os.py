@@ -352,3 +352,30 @@ def test_waitpid_any_without_watched_children_polls():
         print(pid == child.pid, len(ticks) >= 5)
     """)
     assert out.strip() == "True True"
+
+
+def test_reap_children_forgets_statuses_older_than_its_argument():
+    # gevent.os._reap_children(timeout) is what gevent's own tests call to drop the kept
+    # statuses; with 0 every exited child is forgotten, and waitpid then finds no child.
+    out = _run_script("""
+        import os, gevent, gevent.os as gos
+        import gevent.event
+        exited = gevent.event.Event()
+        pid = gos.fork_and_watch(lambda w: exited.set())
+        if pid == 0:
+            os._exit(0)
+        assert exited.wait(10)
+        gos._reap_children(60)
+        assert gos.waitpid(pid, os.WNOHANG)[0] == pid  # recent: still kept
+        exited.clear()
+        pid = gos.fork_and_watch(lambda w: exited.set())
+        if pid == 0:
+            os._exit(0)
+        assert exited.wait(10)
+        gos._reap_children(0)
+        try:
+            gos.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            print("forgotten")
+    """)
+    assert out.strip() == "forgotten"

@@ -166,3 +166,75 @@ def test_select_and_poll_trust_a_fired_watcher_on_an_edge_style_fd(pipe):
     finally:
         drainer.stop()
         drainer.close()
+
+
+# -- descriptors closed while selected (gevent #2100) ------------------------------------------
+
+def test_select_reports_a_socket_closed_by_another_greenlet_as_ready():
+    # As gevent: select() returns at once with the closed socket readable (no timeout, no
+    # hang); the next call on it meets the error.
+    a, b = socket.socketpair()
+    try:
+        closer = gevent.spawn(a.close)
+        with gevent.Timeout(5):
+            assert select.select([a], [], [], None) == ([a], [], [])
+        assert closer.successful()
+    finally:
+        a.close()
+        b.close()
+
+
+def test_select_reports_an_fd_closed_by_gevent_os_close_as_ready():
+    import gevent.os
+
+    r, w = os.pipe()
+    try:
+        closer = gevent.spawn(gevent.os.close, r)
+        with gevent.Timeout(5):
+            assert select.select([r], [], [], None) == ([r], [], [])
+        closer.get()
+    finally:
+        os.close(w)
+
+
+def test_poll_reports_an_fd_closed_by_gevent_os_close_as_invalid():
+    import gevent.os
+
+    r, w = os.pipe()
+    try:
+        poller = select.poll()
+        poller.register(r, select.POLLIN)
+        closer = gevent.spawn(gevent.os.close, r)
+        with gevent.Timeout(5):
+            assert poller.poll(None) == [(r, select.POLLNVAL)]
+        closer.get()
+    finally:
+        os.close(w)
+
+
+def test_select_and_poll_let_other_greenlets_run_even_when_ready(pipe):
+    # As gevent: both always go through the hub, so a loop over a ready descriptor does not
+    # starve the others.
+    r, w = pipe
+    os.write(w, b"x")
+    poller = select.poll()
+    poller.register(r, select.POLLIN)
+    for call in (lambda: select.select([r], [], [], 0), lambda: select.select([r], [], []),
+                 poller.poll, lambda: poller.poll(0)):
+        ran = []
+        gevent.spawn(ran.append, True)
+        assert call()
+        assert ran == [True]
+
+
+def test_greenlet_spawned_after_a_timer_runs_before_the_next_io_wakes_anyone(pipe):
+    # libev order, which gevent's programs (and its tests) see: what a greenlet woken by a
+    # timer queues runs before the loop next hands out I/O readiness.
+    r, w = pipe
+    os.write(w, b"x")
+    log = []
+    gevent.sleep(0.01)  # we resume from a timer
+    gevent.spawn(log.append, "spawned")
+    socket.wait_read(r, timeout=5)
+    log.append("woken by I/O")
+    assert log == ["spawned", "woken by I/O"]

@@ -90,3 +90,29 @@ def test_many_sockets_past_fd_setsize():
         for a, b in pairs:
             a.close()
             b.close()
+
+
+def test_register_refuses_a_descriptor_closed_behind_its_object():
+    # As gevent: ValueError("Invalid file descriptor") at register time.
+    sock = socket.socket()
+    os.close(sock.fileno())
+    try:
+        with selectors.GeventSelector() as sel:
+            with pytest.raises(ValueError, match="Invalid file"):
+                sel.register(sock, selectors.EVENT_READ)
+            assert not sel.get_map()
+    finally:
+        sock.detach()
+
+
+def test_select_reports_a_socket_closed_while_selecting():
+    a, b = socket.socketpair()
+    try:
+        with selectors.GeventSelector() as sel:
+            key = sel.register(a, selectors.EVENT_READ)
+            gevent.spawn(a.close)
+            with gevent.Timeout(5):
+                assert sel.select(None) == [(key, selectors.EVENT_READ)]
+    finally:
+        a.close()
+        b.close()

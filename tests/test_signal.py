@@ -72,6 +72,30 @@ def test_handler_with_args_and_signal_from_a_child_process(restore_handlers):
         handler.cancel()
 
 
+def test_handler_must_be_callable():
+    with pytest.raises(TypeError, match="signal handler must be callable"):
+        gevent.signal_handler(signal.SIGUSR1, 1)
+
+
+class HandlerError(Exception):
+    pass
+
+
+def test_handler_exception_is_raised_in_the_main_greenlet(restore_handlers):
+    # As gevent (and as a standard handler's exception interrupts the main thread).
+    def fail():
+        raise HandlerError("from the handler")
+
+    handler = gevent.signal_handler(signal.SIGUSR1, fail)
+    try:
+        sender = _kill_later(0.05, signal.SIGUSR1)
+        with pytest.raises(HandlerError, match="from the handler"):
+            gevent.sleep(10)
+        sender.join(5)
+    finally:
+        handler.cancel()
+
+
 def test_cancel_restores_previous_handler(restore_handlers):
     previous = []
     signal.signal(signal.SIGUSR1, lambda *a: previous.append(a[0]))

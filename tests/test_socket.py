@@ -650,3 +650,103 @@ def test_close_from_another_thread_wakes_the_waiter():
     closer.join(timeout=5)
     assert isinstance(glet.exception, OSError) and glet.exception.errno == errno.EBADF
     a.close()
+
+
+# -- address checks before any lookup ----------------------------------------------------------
+
+@pytest.mark.parametrize("blocking", [True, False])
+def test_connect_with_a_host_name_checks_the_port_before_resolving(blocking):
+    # As the standard call (and gevent): a resolver would wrap 65539 round to port 3.
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.setblocking(blocking)
+        with pytest.raises(OverflowError, match=r"connect_ex\(\): port must be 0-65535"):
+            s.connect_ex(("localhost", 65539))
+        with pytest.raises(OverflowError, match=r"connect\(\): port must be 0-65535"):
+            s.connect(("localhost", -1))
+        with pytest.raises(TypeError):
+            s.connect(("localhost", "80"))
+    finally:
+        s.close()
+
+
+def test_ipv6_literal_with_scope_needs_no_resolution():
+    from gevent import _socketcommon
+
+    class Sock:
+        family = socket.AF_INET6
+        type = socket.SOCK_STREAM
+        proto = 0
+
+    addr = ("2607:f8b0:4000:80e::200e", 80, 0, 9)
+    assert _socketcommon._resolve_addr(Sock, addr) is addr
+
+
+def test_wait_times_out_even_if_the_watcher_switches_while_starting():
+    # gevent.socket.wait() takes any object with start()/stop(); one whose start() switches
+    # (gevent #635) must still time out.
+    class SlowWatcher:
+        callback = None
+
+        def start(self, *args):
+            gevent.sleep(10)
+
+        def stop(self):
+            pass
+
+    start = time.monotonic()
+    with pytest.raises(socket.timeout):
+        socket.wait(SlowWatcher(), timeout=0.05)
+    assert time.monotonic() - start < 5
+    with pytest.raises(KeyError):
+        socket.wait(SlowWatcher(), timeout=0.05, timeout_exc=KeyError)
+
+
+def test_ref_false_lets_the_loop_end_under_a_wait():
+    # As gevent: socket.ref (default True) is the ref of its watchers. In a thread of its
+    # own, so that nothing else keeps that hub's loop alive.
+    import threading
+
+    outcome = []
+
+    def run():
+        a, b = socket.socketpair()
+        try:
+            assert a.ref
+            a.ref = False
+            assert not a.ref and not a._read_event.ref and not a._write_event.ref
+            try:
+                a.recv(1)
+            except gevent.hub.LoopExit:
+                outcome.append("LoopExit")
+            a.ref = True
+            assert a._read_event.ref
+            gevent.spawn_later(0.05, b.send, b"x")
+            outcome.append(a.recv(1))
+        finally:
+            a.close()
+            b.close()
+            get_hub().destroy(destroy_loop=True)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(10)
+    assert outcome == ["LoopExit", b"x"]
+
+
+def test_send_takes_gevent_timeout_argument():
+    a, b = socket.socketpair()
+    try:
+        a.setblocking(False)
+        with pytest.raises(socket.timeout):
+            while True:  # fill the buffer; then the explicit timeout makes send wait
+                a.send(b"x" * 65536, timeout=0.05)
+        with pytest.raises(BlockingIOError):
+            a.send(b"x", timeout=0.0)
+        a.close()
+        with pytest.raises(OSError) as caught:
+            a.send(b"x", timeout=1)
+        assert caught.value.errno == errno.EBADF
+    finally:
+        a.close()
+        b.close()

@@ -125,6 +125,18 @@ def test_sendall_timeout(contexts):
         server.close()
 
 
+def test_send_takes_gevent_timeout_argument(contexts):
+    client, server = tls_pair(contexts)
+    try:
+        client.setblocking(False)
+        with pytest.raises(socket.timeout):
+            while True:  # fill the buffers; then the explicit timeout makes send wait
+                client.send(b"x" * 65536, timeout=0.05)
+    finally:
+        client.close()
+        server.close()
+
+
 def test_nonblocking_tls_socket_raises_want_read(contexts):
     client, server = tls_pair(contexts)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import inspect
 import io
@@ -330,6 +331,52 @@ def test_context_manager_after_communicate_timeout():
         p.kill()
     assert p.returncode == -signal.SIGKILL
     assert p.stdout.closed
+
+
+@pytest.mark.parametrize("text", [False, True])
+def test_exit_closes_a_pipe_another_greenlet_is_reading(text):
+    # That greenlet holds the buffered layer's lock: the standard __exit__ would fail with
+    # "RuntimeError: reentrant call" (gevent too lets __exit__ through, and reaps the child).
+    p = Popen(["sh", "-c", "sleep 5 & exec sleep 60"], stdout=PIPE, stderr=PIPE, text=text)
+
+    def read():
+        try:
+            return p.stdout.read()
+        except OSError as exc:
+            return exc
+
+    reader = gevent.spawn(read)
+    gevent.sleep(0.1)
+    assert not reader.dead
+    p.kill()
+    start = time.monotonic()
+    p.__exit__(None, None, None)
+    assert p.stdout.closed and p.stderr.closed
+    assert p.returncode == -signal.SIGKILL
+    result = reader.get(timeout=5)
+    assert time.monotonic() - start < 2
+    assert isinstance(result, OSError) and result.errno == errno.EBADF
+
+
+def test_nonblocking_file_object_given_as_stdin_blocks_in_the_child():
+    # gevent.subprocess.FileObject is gevent.fileobject.FileObject, as in gevent.
+    from gevent.fileobject import FileObject
+
+    assert subprocess.FileObject is FileObject
+    r, w = os.pipe()
+    stdin = subprocess.FileObject(r)
+    try:
+        with Popen([PY, "-c", "import os, sys; print(os.get_blocking(0)); sys.stdin.read()"],
+                   stdin=stdin, stdout=PIPE) as p:
+            assert p.stdout.readline() == b"True\n"
+            assert p.poll() is None
+            os.close(w)
+            w = -1
+            assert p.wait(timeout=10) == 0
+    finally:
+        stdin.close()
+        if w != -1:
+            os.close(w)
 
 
 # -- the convenience functions -----------------------------------------------------------------

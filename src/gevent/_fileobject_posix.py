@@ -15,14 +15,17 @@ import os
 from ._core import READ, WRITE
 from ._fileobject_common import (
     FileObjectBase,
+    OpenDescriptor,
+    WriteallMixin,
     _is_path,
     check_layering,
     open_io_stack,
     parse_mode,
 )
+from ._socket_wait import forget_closing_fd
 from .hub import _get_hub_noargs as get_hub
 
-__all__ = ["GreenFileDescriptorIO", "FileObjectPosix"]
+__all__ = ["GreenFileDescriptorIO", "GreenOpenDescriptor", "FileObjectPosix"]
 
 # Bound at import: under monkey patching os.close is gevent.os.close, which would recurse here.
 _close = os.close
@@ -234,7 +237,7 @@ class GreenFileDescriptorIO(io.RawIOBase):
 
     def _release(self, loop, fd: int) -> None:
         if loop is not None and not loop.destroyed:
-            loop.closing_fd(fd)
+            forget_closing_fd(loop, fd)
         if self._closefd:
             _close(fd)
         elif self._was_blocking:
@@ -276,6 +279,30 @@ def _open_descriptor(fd, mode, buffering, closefd, encoding, errors, newline, li
     return stream, raw
 
 
+class GreenFileDescriptorIOWriteall(WriteallMixin, GreenFileDescriptorIO):
+    """The raw stream :class:`GreenOpenDescriptor` makes for *atomic_write*."""
+
+
+class GreenOpenDescriptor(OpenDescriptor):
+    """An :class:`~gevent._fileobject_common.OpenDescriptor` whose raw stream is a cooperative
+    :class:`GreenFileDescriptorIO`; a path is opened with :func:`os.open` first."""
+
+    def _open_raw(self):
+        raw_class = GreenFileDescriptorIOWriteall if self.atomic_write else GreenFileDescriptorIO
+        if self.is_fd():
+            return raw_class(self.fobj, self._parsed.raw_mode, self.closefd)
+        if not self.closefd:
+            raise ValueError("Cannot use closefd=False with file name")
+        fd = os.open(self.fobj, self._parsed.os_flags, 0o666)
+        try:
+            raw = raw_class(fd, self._parsed.raw_mode, True)
+        except BaseException:
+            _close(fd)
+            raise
+        raw.name = self.fobj
+        return raw
+
+
 class FileObjectPosix(FileObjectBase):
     """A cooperative file object over a non-blocking descriptor (pipes, ttys, FIFOs, sockets).
 
@@ -291,29 +318,27 @@ class FileObjectPosix(FileObjectBase):
 
     def _open(self, fobj, mode, buffering, closefd, encoding, errors, newline):
         self._owned = None
-        name = None
-        if _is_path(fobj):
-            parsed = parse_mode(mode)
-            fd = os.open(fobj, parsed.os_flags, 0o666)
-            name = fobj
-        elif isinstance(fobj, int):
-            fd = fobj
+        if isinstance(fobj, int) or _is_path(fobj):
+            descriptor = GreenOpenDescriptor(fobj, mode, buffering, closefd, encoding, errors,
+                                             newline, atomic_write=self._atomic_write)
+            stream = descriptor.opened()
+            self.fileio = descriptor.opened_raw()
+            return stream
+        fileno = getattr(fobj, "fileno", None)
+        if fileno is None:
+            raise TypeError(f"Expected a file descriptor, path or object with fileno(): "
+                            f"{fobj!r}")
+        descriptor = GreenOpenDescriptor(fileno(), mode, buffering, False, encoding, errors,
+                                         newline, atomic_write=self._atomic_write)
+        stream = descriptor.opened()
+        raw = self.fileio = descriptor.opened_raw()
+        name = getattr(fobj, "name", None)
+        if name is None:
+            del raw.name  # as gevent: an object without a name gives a stream without one
         else:
-            fileno = getattr(fobj, "fileno", None)
-            if fileno is None:
-                raise TypeError(f"Expected a file descriptor, path or object with fileno(): "
-                                f"{fobj!r}")
-            fd = fileno()
-            # The object owns the descriptor: closing it (not the bare fd) releases everything.
-            self._owned = fobj if closefd else None
-            closefd = False
-        try:
-            stream, self.fileio = _open_descriptor(fd, mode, buffering, closefd, encoding,
-                                                   errors, newline, None, False, name)
-        except BaseException:
-            if name is not None:
-                _close(fd)
-            raise
+            raw.name = name
+        # The object owns the descriptor: closing it (not the bare fd) releases everything.
+        self._owned = fobj if closefd else None
         return stream
 
     def _do_close(self, fobj, closefd: bool) -> None:

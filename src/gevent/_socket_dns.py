@@ -83,18 +83,23 @@ def getfqdn(name: str = "") -> str:
     return hostname
 
 
-def _resolve_address(sock, address):
+def _resolve_address(sock, address, caller: str = "connect"):
     """Turn ``(host, port, ...)`` with a host name into a numeric address for *sock*'s family.
 
     IP literals, ``''`` and ``'<broadcast>'`` are left for the kernel call as they need no
-    lookup.
+    lookup. The port is checked first, as the standard call does (*caller* names it in the
+    error): a resolver would wrap 65539 round to 3.
     """
     host = address[0]
     if not host or host == "<broadcast>" or _numeric_host(host, strict=True):
         return address
+    port = address[1]
+    if not isinstance(port, int):
+        raise TypeError(f"'{type(port).__name__}' object cannot be interpreted as an integer")
+    if not 0 <= port <= 65535:
+        raise OverflowError(f"{caller}(): port must be 0-65535.")
     if isinstance(host, bytes):
         host = host.decode("idna")
-    port = address[1]
     family = sock.family
     infos = getaddrinfo(host, port, family, sock.type, sock.proto)
     if not infos:

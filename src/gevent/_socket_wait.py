@@ -16,7 +16,8 @@ from greenlet import greenlet as _RawGreenlet
 from .exceptions import ConcurrentObjectUseError
 from .hub import _get_hub_noargs as _get_hub
 
-__all__ = ["wait", "wait_read", "wait_write", "wait_readwrite", "cancel_wait", "cancel_wait_ex"]
+__all__ = ["wait", "wait_read", "wait_write", "wait_readwrite", "cancel_wait", "cancel_wait_ex",
+           "forget_closing_fd"]
 
 _NONE = object()
 
@@ -82,7 +83,24 @@ def wait(io, timeout: float | None = None, timeout_exc=_NONE, hub=None) -> None:
     """
     if hub is None:
         hub = _get_hub()
-    _wait_on_watcher(hub, io, timeout, timeout_exc)
+    if timeout is None:
+        _wait_on_watcher(hub, io, None, timeout_exc)
+        return
+    # *io* may be any object with start() and stop(), and its start() may switch: the timeout
+    # must already run then, so here it is a Timeout thrown into this greenlet rather than
+    # the timer _wait_on_watcher arms once the watcher is started.
+    from .timeout import Timeout
+
+    if timeout_exc is _NONE:
+        timeout_exc = _default_timeout_exc()
+    elif isinstance(timeout_exc, type):
+        timeout_exc = timeout_exc("timed out")
+    timer = Timeout(timeout, timeout_exc)
+    timer.start()
+    try:
+        _wait_on_watcher(hub, io, None, timeout_exc)
+    finally:
+        timer.cancel()
 
 
 def _wait_fd(fileno, events: int, timeout, timeout_exc) -> None:
@@ -124,3 +142,27 @@ def cancel_wait(watcher, error=cancel_wait_ex) -> None:
         error = error()
     _get_hub().cancel_wait(watcher, error)
 
+
+
+def forget_closing_fd(loop, fd: int, skip: tuple = ()) -> None:
+    """Tell *loop* that *fd* is being closed (call it just before the close).
+
+    The loop never reports the descriptor again, so watchers still started on it (``select()``,
+    ``poll()``, a user's ``loop.io``) would wait forever: each fires once instead, from the loop
+    (from any thread), and whoever waits looks again and meets the closed descriptor. libev
+    does the same for a descriptor the kernel refuses. *skip*: watchers whose owner wakes them
+    itself (with an error).
+    """
+    if not loop.closing_fd(fd):
+        return
+    state = loop._fds.get(fd)
+    if state is None:
+        return
+    for watcher in state.watchers:
+        if all(watcher is not skipped for skipped in skip):
+            loop.run_callback_threadsafe(_fire_if_started, watcher)
+
+
+def _fire_if_started(watcher) -> None:
+    if watcher.active:
+        watcher._fire(watcher.events)

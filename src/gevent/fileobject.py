@@ -19,10 +19,10 @@ module is first imported. The default is :class:`FileObjectPosix`.
 from __future__ import annotations
 
 import functools
-import io
+from sys import is_finalizing as _is_finalizing
 from typing import Any
 
-from ._fileobject_common import FileObjectBase, FileObjectBlock, _is_path
+from ._fileobject_common import FileObjectBase, FileObjectBlock, OpenDescriptor, _is_path
 from ._fileobject_posix import FileObjectPosix
 from .hub import _get_hub_noargs as get_hub
 
@@ -55,7 +55,8 @@ class FileObjectThread(FileObjectBase):
     def __init__(self, fobj, mode: str = "r", buffering: int = -1, closefd: bool = True,
                  encoding: str | None = None, errors: str | None = None,
                  newline: str | None = None, *, bufsize: int | None = None,
-                 close: bool | None = None, threadpool=None, lock: Any = True) -> None:
+                 close: bool | None = None, atomic_write: bool = False, threadpool=None,
+                 lock: Any = True) -> None:
         self.threadpool = threadpool if threadpool is not None else get_hub().threadpool
         if lock is True:
             from .lock import Semaphore
@@ -65,17 +66,22 @@ class FileObjectThread(FileObjectBase):
             lock = _NoLock()
         self.lock = lock
         super().__init__(fobj, mode, buffering, closefd, encoding, errors, newline,
-                         bufsize=bufsize, close=close)
+                         bufsize=bufsize, close=close, atomic_write=atomic_write)
 
     def _apply(self, func, args: tuple = ()):
+        if _is_finalizing():
+            # The interpreter flushing sys.stdout (patch_sys) on its way out: greenlets can no
+            # longer switch, and nothing else runs, so the call is made here.
+            return func(*args)
         with self.lock:
             return self.threadpool.apply(func, args)
 
     def _open(self, fobj, mode, buffering, closefd, encoding, errors, newline):
         if isinstance(fobj, int) or _is_path(fobj):
+            descriptor = OpenDescriptor(fobj, mode, buffering, closefd, encoding, errors, newline,
+                                        atomic_write=self._atomic_write)
             # Opening can block too (network file systems): do it in the pool.
-            return self._apply(io.open, (fobj, mode, buffering, encoding, errors, newline,
-                                         closefd))
+            return self._apply(descriptor.opened)
         return fobj
 
     def _do_close(self, fobj, closefd: bool) -> None:

@@ -670,11 +670,15 @@ class signal_handler:
     """Call ``handler(*args, **kwargs)`` in a new greenlet when *signalnum* arrives.
 
     ``cancel()`` stops it. The watcher does not keep the loop running unless ``ref=True``.
+    An exception from *handler* is reported and then raised in the main greenlet, as an
+    exception from a standard signal handler interrupts the main thread (and as in gevent).
     """
 
     greenlet_class = None
 
     def __init__(self, signalnum: int, handler, *args, **kwargs) -> None:
+        if not callable(handler):
+            raise TypeError("signal handler must be callable.")
         self.hub = get_hub()
         ref = kwargs.pop("ref", False)
         self.watcher = self.hub.loop.signal(signalnum, ref=ref)
@@ -711,7 +715,8 @@ class signal_handler:
         try:
             self.handler(*self.args, **self.kwargs)
         except BaseException:
-            get_hub().handle_error(self, *sys.exc_info())
+            # No context: the error path raises it in the main greenlet once reported.
+            get_hub().handle_error(None, *sys.exc_info())
 
 
 signal = signal_handler

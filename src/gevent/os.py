@@ -16,6 +16,7 @@ standard one.
 
 from __future__ import annotations
 
+import errno as _errno
 import os as _os
 import typing as _typing
 from os import *  # noqa: F401,F403  (this module stands in for os)
@@ -26,6 +27,7 @@ from ._core import WRITE as _WRITE
 from ._core import _child
 from ._core import _fork as _fork_hooks
 from ._linkable import AbstractLinkable as _AbstractLinkable
+from ._socket_wait import forget_closing_fd as _forget_closing_fd
 from .hub import _get_hub_noargs as _get_hub
 from .hub import get_hub_if_exists as _get_hub_if_exists
 from .hub import reinit as _reinit
@@ -69,14 +71,9 @@ _STATUS_TTL = 60.0
 
 # -- descriptor I/O ------------------------------------------------------------------------
 
-def _wait_fd(fd: int, events: int, watcher_box: list):
-    """Park the current greenlet until *fd* is ready for *events* (watcher made once)."""
-    watcher = watcher_box[0] if watcher_box else None
-    if watcher is None:
-        hub = _get_hub()
-        watcher = hub.loop.io(fd, events)
-        watcher_box[:] = [watcher, hub]
-    watcher_box[1].wait(watcher)
+# Errors after which the call is retried once the descriptor is ready. EINTR is here for a
+# raw OSError carrying it (PEP 475 retries the system call itself otherwise).
+_RETRY_ERRNOS = frozenset({_errno.EAGAIN, _errno.EWOULDBLOCK, _errno.EINTR})
 
 
 def nb_read(fd: int, n: int) -> bytes:
@@ -85,17 +82,21 @@ def nb_read(fd: int, n: int) -> bytes:
     A switch point while nothing is available. No timeout of its own: use
     :class:`gevent.Timeout`.
     """
-    box: list = []
+    watcher = None
     try:
         while True:
             try:
                 return _read(fd, n)
-            except BlockingIOError:
-                pass
-            _wait_fd(fd, _READ, box)
+            except OSError as error:
+                if error.errno not in _RETRY_ERRNOS:
+                    raise
+            if watcher is None:
+                hub = get_hub()  # by this module-level name: see the end of the module
+                watcher = hub.loop.io(fd, _READ)
+            hub.wait(watcher)
     finally:
-        if box:
-            box[0].close()
+        if watcher is not None:
+            watcher.close()
 
 
 def nb_write(fd: int, buf) -> int:
@@ -103,17 +104,21 @@ def nb_write(fd: int, buf) -> int:
 
     A switch point while there is no room. No timeout of its own: use :class:`gevent.Timeout`.
     """
-    box: list = []
+    watcher = None
     try:
         while True:
             try:
                 return _write(fd, buf)
-            except BlockingIOError:
-                pass
-            _wait_fd(fd, _WRITE, box)
+            except OSError as error:
+                if error.errno not in _RETRY_ERRNOS:
+                    raise
+            if watcher is None:
+                hub = get_hub()  # by this module-level name: see the end of the module
+                watcher = hub.loop.io(fd, _WRITE)
+            hub.wait(watcher)
     finally:
-        if box:
-            box[0].close()
+        if watcher is not None:
+            watcher.close()
 
 
 def tp_read(fd: int, n: int) -> bytes:
@@ -146,23 +151,22 @@ def close(fd: int) -> None:  # type: ignore[no-redef]
     if loop is None or fd not in getattr(loop, "_fds", ()):
         _close(fd)
         return
-    parked = [w for w in loop._fds[fd].watchers if _is_greenlet_switch(w.callback)]
+    # Greenlets parked in a read or write get the error; other watchers (select, poll, a
+    # user's loop.io) fire once after the close, to see the descriptor gone.
+    parked = tuple(w for w in loop._fds[fd].watchers if _is_greenlet_switch(w.callback))
     if not parked:
-        loop.closing_fd(fd)
-        _close(fd)
+        _close_watched(loop, fd)
         return
-    hub.cancel_waits_close_and_then(parked, _closed_error(), _close_watched, loop, fd)
+    hub.cancel_waits_close_and_then(parked, _closed_error(), _close_watched, loop, fd, parked)
 
 
-def _close_watched(loop, fd: int) -> None:
-    loop.closing_fd(fd)
+def _close_watched(loop, fd: int, parked: tuple = ()) -> None:
+    _forget_closing_fd(loop, fd, parked)
     _close(fd)
 
 
 def _closed_error() -> OSError:
-    import errno
-
-    return OSError(errno.EBADF, "File descriptor was closed in another greenlet")
+    return OSError(_errno.EBADF, "File descriptor was closed in another greenlet")
 
 
 def _is_greenlet_switch(callback) -> bool:
@@ -227,10 +231,11 @@ _watched: dict[int, _WatchedChild] = {}
 _any_exit = _AnyExit()
 
 
-def _purge_expired() -> None:
+def _purge_expired(ttl: float = _STATUS_TTL) -> None:
+    """Forget the statuses of watched children that exited over *ttl* seconds ago."""
     if not _watched:
         return
-    deadline = _monotonic() - _STATUS_TTL
+    deadline = _monotonic() - ttl
     for pid, record in list(_watched.items()):
         if record.status is not None and record.exited_at < deadline:
             _watched.pop(pid, None)
@@ -464,3 +469,9 @@ def _reset_after_fork() -> None:
     for record in list(_watched.values()):
         record.watcher.stop()
     _watched.clear()
+
+
+# Compatibility: names that gevent's users and tests reach.
+_reap_children = _purge_expired
+# nb_read and nb_write find the hub through this name, which gevent's tests replace.
+get_hub = _get_hub

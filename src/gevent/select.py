@@ -8,6 +8,7 @@ the answer is always the kernel's own (``POLLHUP``, ``POLLERR`` and friends incl
 from __future__ import annotations
 
 import select as __select__
+from errno import EBADF as _EBADF
 from operator import index as _operator_index
 from time import monotonic as _monotonic
 
@@ -15,6 +16,7 @@ from greenlet import getcurrent
 from greenlet import greenlet as _RawGreenlet
 
 from .hub import _get_hub_noargs as _get_hub
+from .hub import sleep as _sleep
 
 __implements__ = ["select", "poll"]
 __extensions__: list[str] = []
@@ -58,10 +60,18 @@ def _fileno(obj) -> int:
     return fd
 
 
+def _wake(glet, watcher) -> None:
+    # Not the bare greenlet.switch: closing a descriptor (gevent.os.close) throws an error into
+    # greenlets parked in a read with that callback, but only fires watchers like these, so
+    # select() and poll() report the closed descriptor rather than fail (as gevent does).
+    glet.switch(watcher)
+
+
 def _wait_any(watchers, timeout):
     """Park until one of the (unstarted) io *watchers* fires or *timeout* seconds pass.
 
-    Returns the watcher that fired, or None.
+    Returns the watcher that fired, or None. A watcher whose descriptor the kernel refuses
+    (closed) counts as fired at once: the caller then meets the error, or reports it ready.
     """
     hub = _get_hub()
     current = getcurrent()
@@ -70,7 +80,10 @@ def _wait_any(watchers, timeout):
     switch = current.switch
     try:
         for watcher in watchers:
-            watcher.start(switch, watcher)
+            try:
+                watcher.start(_wake, current, watcher)
+            except OSError:
+                return watcher
         if timeout is not None:
             entry = timers.add(_monotonic() + timeout, switch, (None,), True)
         fired = _RawGreenlet.switch(hub)
@@ -80,6 +93,14 @@ def _wait_any(watchers, timeout):
             watcher.stop()
         if entry is not None:
             timers.cancel(entry)
+
+
+def _let_others_run() -> None:
+    """Switch once through the hub, as gevent's select() and poll() do even when they need not
+    wait: a loop over an always-ready descriptor must not starve the other greenlets."""
+    hub = _get_hub()
+    if getcurrent() is not hub:
+        _sleep(0)
 
 
 def _select_now(rpairs, wpairs, xpairs) -> tuple:
@@ -163,14 +184,13 @@ def select(rlist, wlist, xlist, timeout=None):
     xpairs = [(obj, _fileno(obj)) for obj in xlist]
     result = _select_now(rpairs, wpairs, xpairs)
     if result[0] or result[1] or result[2] or timeout == 0:
+        _let_others_run()
         return result
     if not (rpairs or wpairs or xpairs):
-        from .hub import sleep
-
         if timeout is None:
             raise ValueError("select() with no file descriptors and no timeout would block "
                              "forever")
-        sleep(timeout)
+        _sleep(timeout)
         return [], [], []
     loop = _get_hub().loop
     read_fds = {fd for _obj, fd in rpairs} | {fd for _obj, fd in xpairs}
@@ -180,7 +200,14 @@ def select(rlist, wlist, xlist, timeout=None):
     while True:
         remaining = None if deadline is None else max(deadline - _monotonic(), 0.0)
         fired = _wait_any(watchers, remaining)
-        result = _select_now(rpairs, wpairs, xpairs)
+        try:
+            result = _select_now(rpairs, wpairs, xpairs)
+        except OSError as exc:
+            # A descriptor closed while we waited (its watcher fired): as gevent, report the
+            # fired one ready; the caller's next call on it meets the error.
+            if fired is None or exc.errno != _EBADF:
+                raise
+            result = ([], [], [])
         if fired is not None:
             result = _with_fired(result, fired, rpairs, wpairs)
         if result[0] or result[1] or result[2]:
@@ -227,9 +254,9 @@ class poll:
         result = self._poll.poll(0)
         if result or timeout == 0 or not self._masks:
             if not result and not self._masks and timeout:
-                from .hub import sleep
-
-                sleep(timeout)
+                _sleep(timeout)
+            else:
+                _let_others_run()
             return result
         loop = _get_hub().loop
         watchers = []

@@ -6,6 +6,7 @@ The complete :class:`selectors.BaseSelector` API; ``select(timeout)`` is a switc
 
 from __future__ import annotations
 
+import os as _os
 import selectors as __selectors__
 from collections.abc import Mapping
 
@@ -92,6 +93,12 @@ class GeventSelector(__selectors__.BaseSelector):
         key = SelectorKey(fileobj, self._lookup(fileobj), events, data)
         if key.fd in self._keys:
             raise KeyError(f"{fileobj!r} (FD {key.fd}) is already registered")
+        try:
+            _os.fstat(key.fd)
+        except OSError:
+            # As gevent: a descriptor closed behind its object's back is refused here, not
+            # reported by every later select().
+            raise ValueError("Invalid file descriptor") from None
         self._poller.register(key.fd, self._poll_mask(events))
         self._keys[key.fd] = key
         return key
@@ -195,7 +202,17 @@ def _gevent_did_monkey_patch(target_module, *args, **kwargs) -> None:
     if select_selector is not None and "SelectSelector" not in _saved:
         _saved["SelectSelector"] = select_selector.__dict__.get("_select")
         if _saved["SelectSelector"] is not None:
-            select_selector._select = staticmethod(gselect.select)
+            select_selector._select = staticmethod(_select_for_select_selector)
+
+
+def _select_for_select_selector(rlist, wlist, xlist, timeout=None):
+    from .select import select
+
+    return select(rlist, wlist, xlist, timeout)
+
+
+# As gevent marks it: how code (and gevent's tests) tell that SelectSelector was patched.
+_select_for_select_selector._gevent_monkey = True  # type: ignore[attr-defined]
 
 
 def _gevent_undo_monkey_patch(target_module) -> None:

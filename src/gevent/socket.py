@@ -43,6 +43,7 @@ from ._socket_wait import (  # noqa: F401 - re-exported: see __all__
     wait_readwrite,
     wait_write,
 )
+from ._socket_wait import forget_closing_fd as _forget_closing_fd
 from .hub import _get_hub_noargs as _get_hub
 from .hub import get_hub_if_exists as _get_hub_if_exists
 
@@ -162,7 +163,7 @@ class socket(_StdSocket):
     timeout set with :meth:`settimeout` by raising ``socket.timeout``.
     """
 
-    __slots__ = ("_timeout", "_read_watcher", "_write_watcher", "_hub")
+    __slots__ = ("_timeout", "_read_watcher", "_write_watcher", "_hub", "_ref")
 
     def __init__(self, family=-1, type=-1, proto=-1, fileno=None) -> None:
         _StdSocket.__init__(self, family, type, proto, fileno)
@@ -171,7 +172,21 @@ class socket(_StdSocket):
         self._read_watcher = None
         self._write_watcher = None
         self._hub = None
+        self._ref = True
         _c_socket.setblocking(self, False)
+
+    @property
+    def ref(self) -> bool:
+        """Whether a greenlet waiting on this socket keeps the hub's loop running (True by
+        default). With False, a program whose only work left is that wait ends its loop."""
+        return self._ref
+
+    @ref.setter
+    def ref(self, value: bool) -> None:
+        self._ref = value = bool(value)
+        for watcher in (self._read_watcher, self._write_watcher):
+            if watcher is not None:
+                watcher.ref = value
 
     # -- timeouts --------------------------------------------------------------------------
 
@@ -202,8 +217,8 @@ class socket(_StdSocket):
         fd = _c_fileno(self)
         if fd < 0:
             raise cancel_wait_ex()
-        self._read_watcher = loop.io(fd, 1)
-        self._write_watcher = loop.io(fd, 2)
+        self._read_watcher = loop.io(fd, 1, self._ref)
+        self._write_watcher = loop.io(fd, 2, self._ref)
         self._hub = hub
 
     def _wait_read(self, timeout=_NONE) -> None:
@@ -223,7 +238,8 @@ class socket(_StdSocket):
     def _drop_watchers(self, closing_fd: int) -> None:
         hub = self._hub
         self._hub = None
-        for watcher in (self._read_watcher, self._write_watcher):
+        own = (self._read_watcher, self._write_watcher)
+        for watcher in own:
             if watcher is not None and watcher.callback is not None and hub is not None \
                     and hub.loop is not None:
                 # Thread-safe: the socket may be closed from a thread other than the waiter's.
@@ -234,7 +250,8 @@ class socket(_StdSocket):
             current = _get_hub_if_exists()
             for owner in {hub, current}:
                 if owner is not None and owner.loop is not None:
-                    owner.loop.closing_fd(closing_fd)
+                    # Others watching the fd (select, poll) are woken to see it closed.
+                    _forget_closing_fd(owner.loop, closing_fd, own)
 
     # -- the blocking calls ----------------------------------------------------------------
 
@@ -256,14 +273,19 @@ class socket(_StdSocket):
                     raise
                 self._wait_read()
 
-    def send(self, *args: _Any) -> int:
+    def send(self, *args: _Any, timeout=_NONE) -> int:
+        """Send some of ``data``; ``send(data, flags=0, *, timeout)``. A switch point while
+        there is no room. *timeout* (as gevent's) overrides the socket's for this call."""
         while True:
             try:
                 return _c_send(self, *args)
             except BlockingIOError:
-                if self._timeout == 0.0 or _dontwait(args, 1):
+                if timeout is _NONE:
+                    if self._timeout == 0.0 or _dontwait(args, 1):
+                        raise
+                elif timeout == 0.0 or _dontwait(args, 1):
                     raise
-                self._wait_write()
+                self._wait_write(timeout)
 
     # The colder calls share one retry loop (recv, recv_into and send above stay spelled out:
     # they are the hot path). flags_at: where the flags argument sits, for MSG_DONTWAIT.
@@ -309,14 +331,14 @@ class socket(_StdSocket):
                     pass
         return None
 
-    def _resolved(self, address):
+    def _resolved(self, address, caller: str = "connect"):
         # Host names are resolved through the hub's resolver (the kernel call would block in
         # libc); resolution errors propagate from connect_ex() too, as in the standard library.
         if isinstance(address, tuple) and len(address) >= 2 and self.family in (
             __socket__.AF_INET,
             __socket__.AF_INET6,
         ):
-            return _resolve_address(self, address)
+            return _resolve_address(self, address, caller)
         return address
 
     def connect(self, address) -> None:
@@ -331,7 +353,7 @@ class socket(_StdSocket):
 
     def connect_ex(self, address) -> int:
         """Like :meth:`connect`, but return an errno instead of raising ``OSError``."""
-        address = self._resolved(address)
+        address = self._resolved(address, "connect_ex")
         if self._timeout == 0.0:
             return _c_socket.connect_ex(self, address)
         try:
@@ -462,6 +484,21 @@ class socket(_StdSocket):
     def __repr__(self) -> str:
         return _StdSocket.__repr__(self)
 
+    # Compatibility: names that gevent's users and tests reach. gevent's sockets make their
+    # two watchers at once; ours are made on the first wait, or here.
+
+    @property
+    def _read_event(self):
+        if self._read_watcher is None:
+            self._watchers(_get_hub())
+        return self._read_watcher
+
+    @property
+    def _write_event(self):
+        if self._write_watcher is None:
+            self._watchers(_get_hub())
+        return self._write_watcher
+
 
 # As in gevent: our class. It is not patched into the standard module, whose SocketType (the
 # C type) our sockets are instances of anyway.
@@ -567,7 +604,7 @@ def close(fd: int) -> None:
     """Close the file descriptor *fd*, first dropping the hub's registration of it."""
     hub = _get_hub_if_exists()
     if hub is not None and hub.loop is not None:
-        hub.loop.closing_fd(fd)
+        _forget_closing_fd(hub.loop, fd)
     _socket.close(fd)
 
 

@@ -19,6 +19,7 @@ import ssl as __ssl__
 import types
 
 from . import socket as _gsocket
+from ._socket_wait import _NONE
 from .socket import create_connection
 
 _StdSSLSocket = __ssl__.SSLSocket
@@ -82,11 +83,11 @@ class SSLSocket(_StdSSLSocket, _gsocket.socket):
     ``SSLWantWriteError`` like the standard library's non-blocking sockets.
     """
 
-    def _wait_for(self, error) -> None:
+    def _wait_for(self, error, timeout=_NONE) -> None:
         if isinstance(error, _SSLWantReadError):
-            self._wait_read()
+            self._wait_read(timeout)
         else:
-            self._wait_write()
+            self._wait_write(timeout)
 
     def read(self, len=1024, buffer=None):  # noqa: A002 - the standard library's name
         """Read up to *len* decrypted bytes (into *buffer* if given). A switch point."""
@@ -108,14 +109,16 @@ class SSLSocket(_StdSSLSocket, _gsocket.socket):
                     raise
                 self._wait_for(ex)
 
-    def send(self, data, flags: int = 0) -> int:
+    def send(self, data, flags: int = 0, *, timeout=_NONE) -> int:  # type: ignore[override]
+        """Send some of *data*; *timeout* (as gevent's) overrides the socket's for this call.
+        A switch point."""
         while True:
             try:
                 return _std_send(self, data, flags)
             except (_SSLWantReadError, _SSLWantWriteError) as ex:
-                if self._timeout == 0.0:
+                if (self._timeout if timeout is _NONE else timeout) == 0.0:
                     raise
-                self._wait_for(ex)
+                self._wait_for(ex, timeout)
 
     def do_handshake(self, block: bool = False) -> None:
         """Perform the TLS handshake. A switch point, bounded by the socket's timeout."""

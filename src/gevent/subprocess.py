@@ -486,7 +486,35 @@ class Popen(_StdPopen):
     def __exit__(self, exc_type: Any, value: Any, traceback: Any) -> None:
         # Readers still parked on the pipes (after a timeout) must go before the pipes close.
         self._stop_communicating()
-        return super().__exit__(exc_type, value, traceback)
+        # The standard __exit__ closes the output pipes first: we do that here, so that a
+        # greenlet of someone else's still reading one cannot make it fail; it then sees no
+        # output pipes, and closes stdin and waits for the child as usual.
+        stdout, stderr = self.stdout, self.stderr
+        for stream in (stdout, stderr):
+            if stream:
+                _close_in_use(stream)
+        self.stdout = self.stderr = None
+        try:
+            return super().__exit__(exc_type, value, traceback)
+        finally:
+            self.stdout, self.stderr = stdout, stderr
+
+
+def _close_in_use(stream) -> None:
+    """Close *stream*, even while another greenlet of this thread is inside a read on it.
+
+    That greenlet holds the buffered layer's lock, so closing the buffered object raises
+    ``RuntimeError: reentrant call``. Closing the raw stream under it instead wakes the reader
+    with ``OSError(EBADF)``, and the buffered and text layers report closed from then on.
+    """
+    try:
+        stream.close()
+    except RuntimeError as exc:
+        if "reentrant" not in str(exc):
+            raise
+        raw = getattr(stream, "buffer", stream)
+        raw = getattr(raw, "raw", raw)
+        raw.close()
 
 
 def _hand_over_blocking(stream) -> None:
@@ -633,3 +661,7 @@ def getstatusoutput(cmd, *, encoding: str | None = None,
 def getoutput(cmd, *, encoding: str | None = None, errors: str | None = None) -> str:
     """Run *cmd* in a shell and return its output (see :func:`getstatusoutput`)."""
     return getstatusoutput(cmd, encoding=encoding, errors=errors)[1]
+
+
+# Compatibility: names that gevent's users and tests reach.
+from .fileobject import FileObject  # noqa: E402,F401  (gevent.subprocess.FileObject)

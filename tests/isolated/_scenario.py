@@ -31,9 +31,10 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def run_python(args: list[str], timeout: float = 45, env: dict[str, str] | None = None,
-               cwd: str | Path | None = None) -> subprocess.CompletedProcess:
+               cwd: str | Path | None = None,
+               input: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *args], capture_output=True, text=True,
-                          timeout=timeout, env=child_env(env), cwd=cwd)
+                          timeout=timeout, env=child_env(env), cwd=cwd, input=input)
 
 
 def run_scenario(name: str, *args: str, timeout: float = 45,

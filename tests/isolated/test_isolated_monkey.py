@@ -92,3 +92,54 @@ def test_command_line_usage_and_errors(tmp_path):
 
 def test_scenarios_exist():
     assert (SCENARIOS / "fork_state.py").exists()
+
+
+def test_patch_sys_reads_stdin_and_flushes_stdout_at_exit():
+    # gevent's test__issue6: with sys patched, the interpreter's last flush of sys.stdout
+    # happens while it finalizes, when greenlets can no longer switch; it must not fail (that
+    # made the exit status 120).
+    script = textwrap.dedent("""\
+        import sys
+        import gevent, gevent.monkey
+        gevent.monkey.patch_all(sys=True)
+
+        def printline():
+            print("%s chars." % len(input()))
+
+        gevent.spawn(printline).join()
+        print("unflushed at exit", end="")
+        """)
+    proc = run_python(["-c", script], input="hello world\n")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (
+        0, "11 chars.\nunflushed at exit", "")
+
+
+def test_fork_guard_lock_of_concurrent_futures_imported_first_becomes_green():
+    # gevent #1865: concurrent.futures.thread imported before patching takes its native
+    # module lock in an at-fork hook; a greenlet forking while another held it hung.
+    script = textwrap.dedent("""\
+        import concurrent.futures.thread as cft
+        native = cft._global_shutdown_lock
+        from gevent import monkey
+        monkey.patch_all()
+        import os, gevent
+        from gevent.thread import LockType
+        assert isinstance(cft._global_shutdown_lock, LockType)
+        assert monkey.get_original("concurrent.futures.thread", "_global_shutdown_lock") \\
+            is native
+
+        def hold():
+            with cft._global_shutdown_lock:
+                gevent.sleep(0.2)
+
+        holder = gevent.spawn(hold)
+        gevent.sleep(0.01)
+        pid = os.fork()
+        if pid == 0:
+            os._exit(7)
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 7
+        holder.join()
+        print("OK")
+        """)
+    proc = run_python(["-c", script], timeout=30)
+    assert proc.stdout.strip().splitlines()[-1:] == ["OK"], proc.stdout + proc.stderr

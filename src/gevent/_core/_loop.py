@@ -303,6 +303,11 @@ class Loop:
             now = self._now = monotonic()
             if heap[0][0] <= now:
                 self._fire_timers(now)
+                if ready:
+                    # What the timers' greenlets queued (a spawn, a wake-up) runs before the
+                    # next poll hands out I/O, as with libev: otherwise a greenlet woken by a
+                    # timer could see its own I/O complete before a greenlet it spawned ran.
+                    self._run_ready()
         if self._stopping:
             return
         if self._idle and not ready:

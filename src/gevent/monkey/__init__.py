@@ -225,8 +225,33 @@ def patch_thread(threading: bool = True, _threading_local: bool = True, Event: b
     from ._threads import patch_thread_modules
 
     _prime()
-    return patch_thread_modules(patch_module, threading, _threading_local, Event, logging,
-                                existing_locks, _warnings)
+    patched = patch_thread_modules(patch_module, threading, _threading_local, Event, logging,
+                                   existing_locks, _warnings)
+    if patched and existing_locks:
+        _green_fork_guard_locks()
+    return patched
+
+
+#: Module-level locks the standard library makes at import and takes in an
+#: ``os.register_at_fork`` hook. Imported before patching, such a lock is native: a greenlet
+#: that forks while another greenlet holds it blocks the whole process in the hook (gevent
+#: #1865).
+_FORK_GUARD_LOCKS = (("concurrent.futures.thread", "_global_shutdown_lock"),)
+
+
+def _green_fork_guard_locks() -> None:
+    """Give the modules of :data:`_FORK_GUARD_LOCKS` already imported a green lock. The fork
+    hook keeps the native one, which nothing else takes any more."""
+    native_lock_type = type(get_original("_thread", "allocate_lock")())
+    from gevent.thread import allocate_lock
+
+    for module_name, attr in _FORK_GUARD_LOCKS:
+        module = _sys.modules.get(module_name)
+        if module is None:
+            continue
+        lock: Any = getattr(module, attr, None)
+        if type(lock) is native_lock_type and not lock.locked():
+            patch_item(module, attr, allocate_lock())
 
 
 def patch_socket(dns: bool = True, aggressive: bool = True,
@@ -346,26 +371,29 @@ from ._asyncio import patch_asyncio  # noqa: E402  (issue 12: gevent.asyncio)
 
 # -- patch_all ---------------------------------------------------------------------------------
 
-_patch_all_arguments: dict | None = None
+#: Where patch_all() keeps the union of the modules it was asked to patch: in ``saved`` (the
+#: name gevent uses), read through this package's attribute, which code may rebind.
+_SETTINGS_KEY = "_gevent_saved_patch_all_module_settings"
 
 
-def _check_repatching(arguments: dict, kwargs: dict,
-                      _warnings: list[str]) -> tuple[bool, bool]:
-    """(first_time, proceed)."""
-    global _patch_all_arguments
-    current = dict(arguments, **kwargs)
-    previous = _patch_all_arguments
+def _check_repatching(arguments: dict, _warnings: list[str]) -> tuple[bool, bool]:
+    """(first_time, proceed). A repeated call warns when its arguments differ, and does
+    anything only when it turns on a module that no earlier call did."""
+    previous = saved.get(_SETTINGS_KEY)
     if previous is None:
-        _patch_all_arguments = current
+        saved[_SETTINGS_KEY] = dict(arguments)
         return True, True
-    if previous == current:
+    if previous == arguments:
         return False, False
     queue_warning(
         "Patching more than once will result in the union of all True parameters being "
-        f"patched (previously {previous}, now {current}).",
+        f"patched (previously {previous}, now {arguments}).",
         _warnings,
     )
-    _patch_all_arguments = current
+    union = {name: bool(value or previous.get(name)) for name, value in arguments.items()}
+    if union == {name: bool(previous.get(name)) for name in arguments}:
+        return False, False
+    saved[_SETTINGS_KEY] = union
     return False, True
 
 
@@ -386,13 +414,21 @@ def patch_all(socket: bool = True, dns: bool = True, time: bool = True, select: 
                      Event=Event, builtins=builtins, signal=signal, queue=queue,
                      contextvars=contextvars, asyncio=asyncio)
     pending: list[str] = []
-    first_time, proceed = _check_repatching(arguments, kwargs, pending)
+    previous_settings = saved.get(_SETTINGS_KEY)
+    first_time, proceed = _check_repatching(arguments, pending)
     if not proceed:
+        process_warnings(pending)
         return None
     _prime()
     try:
         _notify(events.GeventWillPatchAllEvent(arguments, kwargs))
     except events.DoNotPatch:
+        # Nothing was patched: forget this call (gevent keeps it, and then a later
+        # patch_all() does nothing and is_anything_patched() is true).
+        if previous_settings is None:
+            saved.pop(_SETTINGS_KEY, None)
+        else:
+            saved[_SETTINGS_KEY] = previous_settings
         return False
 
     if os:

@@ -68,15 +68,39 @@ def _get_one(mod_name: str, item_name: str) -> Any:
     return getattr(module, item_name)
 
 
-def get_original(mod_name: str, item_name: str | list[str] | tuple[str, ...]) -> Any:
+def get_original(mod_name: str | list[str] | tuple[str, ...],
+                 item_name: str | list[str] | tuple[str, ...]) -> Any:
     """The value *mod_name.item_name* had before patching (the current one if never patched).
 
     *item_name* may be a sequence of names; then a list of values comes back, in order.
-    The module is imported if needed. Raises AttributeError for a name that does not exist.
+    *mod_name* may be a sequence of alternative module names (``('thread', '_thread')``): the
+    first that was patched or can be imported supplies every item. The module is imported if
+    needed. Raises AttributeError for a name that does not exist, and the last module's
+    ImportError if none can be imported.
     """
+    if not isinstance(mod_name, str):
+        mod_name = _first_module(mod_name)
     if isinstance(item_name, str):
         return _get_one(mod_name, item_name)
     return [_get_one(mod_name, name) for name in item_name]
+
+
+def _first_module(mod_names) -> str:
+    names = list(mod_names)
+    if not names:
+        raise ValueError("get_original() needs at least one module name")
+    error: ImportError | None = None
+    for name in names:
+        if name in saved or name in sys.modules:
+            return name
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            error = exc
+            continue
+        return name
+    assert error is not None
+    raise error  # the last module's, as gevent
 
 
 def _record(module: ModuleType, attr: str) -> None:

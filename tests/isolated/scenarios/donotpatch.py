@@ -37,6 +37,10 @@ elif mode == "all":
     events.subscribers.append(veto_all)
     assert monkey.patch_all() is False
     assert not monkey.is_anything_patched()
+    # The vetoed call is forgotten: once the veto is gone, patch_all() patches.
+    events.subscribers.remove(veto_all)
+    assert monkey.patch_all() is True
+    assert monkey.is_module_patched("socket")
 elif mode == "items":
     events.subscribers.append(drop_sleep)
     monkey.patch_time()

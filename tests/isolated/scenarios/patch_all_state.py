@@ -93,11 +93,36 @@ assert len(events_seen) == count
 assert {name: dict(items) for name, items in monkey.saved.items()} == before
 assert monkey.get_original("time", "sleep") is native_sleep
 
-# different arguments warn (and patch the union)
+# different arguments warn once; as in gevent, only turning on a module not patched before
+# does anything (and sends events). The union is kept in saved, under gevent's key.
+settings_key = "_gevent_saved_patch_all_module_settings"
+assert monkey.saved[settings_key]["socket"] is True and monkey.saved[settings_key]["sys"] is False
+count = len(events_seen)
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
-    monkey.patch_all(subprocess=False)
-assert any("union" in str(w.message) for w in caught), [str(w.message) for w in caught]
+    monkey.patch_all(subprocess=False, extra_kwarg=42)
+messages = [str(w.message) for w in caught]
+assert len(messages) == 1 and "more than once" in messages[0] and "union" in messages[0], messages
+assert len(events_seen) == count, events_seen[count:]
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    monkey.patch_all(socket=False, sys=True)
+assert len(caught) == 1 and "more than once" in str(caught[0].message)
+assert events_seen[count] == "GeventWillPatchAllEvent:", events_seen[count:]
+assert monkey.saved[settings_key]["sys"] is True and monkey.saved[settings_key]["socket"]
+
+# the standard select and poll selectors (bound by code such as socketserver before
+# patching) wait on the hub; SelectSelector's is marked as gevent marks it
+assert "_gevent_monkey" in dir(selectors.SelectSelector._select)
+for selector_class in (selectors.SelectSelector, selectors.PollSelector):
+    r, w = os.pipe()
+    with selector_class() as sel:
+        sel.register(r, selectors.EVENT_READ)
+        writer = gevent.spawn_later(0.05, os.write, w, b"x")
+        assert [key.fd for key, _ in sel.select(5)] == [r]
+        writer.join()
+    os.close(r)
+    os.close(w)
 
 # the blocking functions now cooperate: two sleeps overlap
 start = time.monotonic()
