@@ -411,5 +411,25 @@ def test_describe_watchers_names_live_ones(loop):
     t.stop()
 
 
+def test_describe_watchers_lists_referencing_timers_before_unrefd_ones(loop):
+    # Many unref'd bookkeeping timers due sooner must not push out of the (bounded) list the
+    # timer that keeps the loop alive.
+    def keep_alive():
+        pass
+
+    bookkeeping = [loop.timer(1 + i / 100, ref=False) for i in range(15)]
+    for t in bookkeeping:
+        t.start(lambda: None)
+    alive = loop.timer(30)
+    alive.start(keep_alive)
+    try:
+        lines = loop.describe_watchers()
+        assert "ref=True" in lines[0] and "keep_alive" in lines[0]
+        assert lines[10] == "... and 6 more timers"
+    finally:
+        for t in [*bookkeeping, alive]:
+            t.stop()
+
+
 def _src() -> str:
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")

@@ -592,7 +592,9 @@ class Loop:
                     continue
                 lines.append(f"{w!r}")
         live_timers = [e for e in self._timers.heap if e[2] is not None]
-        for e in sorted(live_timers)[:10]:
+        # Timers that keep the loop alive first: those are what a LoopExit reader or a
+        # format_run_info reader is after; unref'd bookkeeping timers go last.
+        for e in sorted(live_timers, key=lambda e: (not e[4], e[0]))[:10]:
             lines.append(
                 f"<timer due in {e[0] - monotonic():.3f}s ref={e[4]} callback={e[2]!r}>"
             )
