@@ -56,7 +56,46 @@ def test_subclass_with_run_and_arbitrary_attributes():
 
 def test_not_callable_is_type_error():
     with pytest.raises(TypeError):
-        Greenlet()
+        Greenlet(5)
+    with pytest.raises(TypeError):
+        gevent.spawn(1)
+
+    class BadRun(Greenlet):
+        _run = 5
+
+    with pytest.raises(TypeError):
+        BadRun()
+    with pytest.raises(TypeError):  # spawn_later(func): the seconds were forgotten
+        gevent.spawn_later(1)
+
+
+def test_greenlet_without_run_is_built_and_runs_nothing():
+    # gevent: Greenlet() does not raise; started as is it returns None; _run set later runs.
+    g = Greenlet()
+    assert repr(g).endswith(": _run>")
+    g.start()
+    g.join(timeout=5)
+    assert g.dead and g.successful() and g.value is None
+
+    g = Greenlet()
+    g._run = lambda: 42
+    g.start()
+    assert g.get(timeout=5) == 42
+
+
+def test_repr_shows_function_and_name_once_asked():
+    def work(*args, **kwargs):
+        pass
+
+    g = Greenlet(work, 1, key="v")
+    assert repr(g).startswith("<Greenlet at 0x")
+    assert repr(g).endswith(": work(1, key='v')>")
+    name = g.name
+    assert name == f"Greenlet-{g.minimal_ident}"
+    assert repr(g).startswith(f'<Greenlet "{name}" at 0x')
+    g.start()
+    g.join(timeout=5)
+    assert repr(g).endswith(": work(1, key='v')>")  # kept after the function is dropped
 
 
 def test_generic_alias_at_runtime():
@@ -429,8 +468,10 @@ def test_given_run_beats_a_subclass_run_method():
     without = Worker()
     without.start()
     assert without.get(timeout=5) == "method"
-    # Once run, the given function is dropped (it could hold on to anything).
-    assert "given" not in repr(with_function)
+    # Once run, the given function is dropped (it could hold on to anything); the repr
+    # computed before keeps naming it, as gevent's does.
+    assert "_run" not in vars(with_function)
+    assert "given" in repr(with_function)
 
 
 def test_plain_greenlet_keeps_its_state_out_of_the_instance_dict():

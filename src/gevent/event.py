@@ -24,7 +24,7 @@ from ._semaphore import (
 )
 from .hub import _get_hub_noargs as get_hub
 from .hub import _threadlocal
-from .timeout import Timeout
+from .timeout import Timeout, _wait_under
 
 __all__ = ["Event", "AsyncResult"]
 
@@ -82,6 +82,8 @@ class Event(_Linkable):
         """
         if self._flag:
             return True
+        if timeout is not None and isinstance(timeout, Timeout):
+            return _wait_under(timeout, self.wait, False)
         current = getcurrent()
         hub = _threadlocal.hub
         if hub is None:
@@ -231,7 +233,9 @@ class AsyncResult(_Linkable, Generic[T]):
         if self._exc_info is None:
             if not block:
                 raise Timeout()
-            if not self._wait_ready(timeout):
+            if timeout is not None and isinstance(timeout, Timeout):
+                _wait_under(timeout, self._wait_ready)
+            elif not self._wait_ready(timeout):
                 raise Timeout(timeout)
             value = self._value
             if value is not _NOT_SET:
@@ -248,7 +252,10 @@ class AsyncResult(_Linkable, Generic[T]):
         Returns the value (None if an exception was set or *timeout* passed first).
         """
         if not self.ready():
-            self._wait_ready(timeout)
+            if timeout is not None and isinstance(timeout, Timeout):
+                _wait_under(timeout, self._wait_ready, False)
+            else:
+                self._wait_ready(timeout)
         return self.value
 
     # -- concurrent.futures compatibility --------------------------------------------------

@@ -17,9 +17,9 @@ from greenlet import GreenletExit, getcurrent
 from greenlet import greenlet as RawGreenlet
 
 from ._linkable import _TIMED_OUT, _ForeignLink
+from .hub import _config_checked, _threadlocal, _track_tree, _tracking, _tree_locals_of
 from .hub import _get_hub_noargs as get_hub
-from .hub import _threadlocal
-from .timeout import Timeout
+from .timeout import Timeout, _wait_under
 
 __all__ = ["Greenlet", "joinall", "killall"]
 
@@ -45,20 +45,6 @@ _CANCELLED = _StartState("cancelled")
 
 _NO_ERROR = (None, None, None)
 _NO_SPAWN_INFO = (None,)
-_tracking = [True]
-_config_checked = [False]
-
-
-def _track_tree() -> bool:
-    if not _config_checked[0]:
-        _config_checked[0] = True
-        try:
-            from ._config import config
-
-            _tracking[0] = bool(config.track_greenlet_tree)
-        except Exception:  # config unavailable (bootstrapping): keep the default, tracking on
-            pass
-    return _tracking[0]
 
 
 class _Frame:
@@ -91,8 +77,9 @@ class SpawnedLink:
         self.callback = callback
 
     def __call__(self, source) -> None:
-        g = Greenlet(self.callback, source)
-        g.start()
+        # Called from the hub: run the callback at once in a plain greenlet (as gevent does),
+        # so a callback that unlinks the others stops them before the hub calls them.
+        RawGreenlet(self.callback, getcurrent()).switch(source)
 
     def __hash__(self) -> int:
         return hash(self.callback)
@@ -124,35 +111,6 @@ class FailureSpawnedLink(SpawnedLink):
             SpawnedLink.__call__(self, source)
 
 
-class _IdentRegistry:
-    """Small integers for greenlets, reused after the greenlet is gone."""
-
-    def __init__(self) -> None:
-        import weakref
-
-        self._idents: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self._free: list[int] = []
-        self._next = 1
-
-    def get(self, obj) -> int:
-        ident = self._idents.get(obj)
-        if ident is None:
-            import heapq
-            import weakref
-
-            if self._free:
-                ident = heapq.heappop(self._free)
-            else:
-                ident = self._next
-                self._next += 1
-            self._idents[obj] = ident
-            weakref.finalize(obj, heapq.heappush, self._free, ident)
-        return ident
-
-
-_idents = _IdentRegistry()
-
-
 class Greenlet(RawGreenlet, Generic[T]):
     """A greenlet that runs ``run(*args, **kwargs)`` (or a subclass's ``_run``) once started."""
 
@@ -169,7 +127,7 @@ class Greenlet(RawGreenlet, Generic[T]):
     # to the instance dict).
     __slots__ = (
         "_run", "args", "kwargs", "value", "_exc_info", "_start_event", "_notifier",
-        "_links", "spawning_greenlet", "_spawn_info", "_name",
+        "_links", "spawning_greenlet", "_spawn_info", "_name", "_formatted_info",
     )  # fmt: skip
     value: Any
     _exc_info: tuple | None
@@ -192,9 +150,17 @@ class Greenlet(RawGreenlet, Generic[T]):
         # the base class's parent property for an attribute missing from __slots__.)
         self.parent = hub  # type: ignore[misc]
         if run is not None:
+            if not callable(run):
+                raise TypeError("The run argument or self._run must be callable")
             self._run = run
-        elif not callable(getattr(self, "_run", None)):
-            raise TypeError("The run argument or self._run must be callable")
+        else:
+            own = getattr(self, "_run", _default_run)
+            if own is _default_run:
+                # A plain Greenlet() runs nothing (returns None) unless _run is set before
+                # it starts, as gevent's does.
+                self._run = _default_run
+            elif not callable(own):
+                raise TypeError("The run argument or self._run must be callable")
         self.args = args
         self.kwargs = kwargs
         self.value = None
@@ -207,9 +173,7 @@ class Greenlet(RawGreenlet, Generic[T]):
             try:
                 tree_locals = spawner.spawn_tree_locals
             except AttributeError:
-                tree_locals = {}
-                if spawner.parent is None:
-                    spawner.spawn_tree_locals = tree_locals
+                tree_locals = _tree_locals_of(spawner)
             # The spawner's one weak reference (CPython hands out the same one again).
             self.spawning_greenlet = wref(spawner)
             # (tree locals, code, lasti, code, lasti, ...): one flat tuple that the collector
@@ -236,8 +200,9 @@ class Greenlet(RawGreenlet, Generic[T]):
 
     @property
     def minimal_ident(self) -> int:
-        """A small integer naming this greenlet, reused once it is gone."""
-        return _idents.get(self)
+        """A small integer naming this greenlet among its hub's, reused once it is gone."""
+        # The hub keeps the registry: a greenlet whose parent is not a hub has no ident.
+        return self.parent.ident_registry.get(self)
 
     @property
     def name(self) -> str:
@@ -271,22 +236,38 @@ class Greenlet(RawGreenlet, Generic[T]):
         return self.parent.loop
 
     def _formatinfo(self) -> str:
+        # Computed once: the function and arguments are dropped when the greenlet finishes.
+        try:
+            return self._formatted_info
+        except AttributeError:
+            pass
         func = _given_run(self)
-        if func is None:
-            return ""
-        name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None)
-        if name is None:
-            name = repr(func)
+        if func is None or func is _default_run:
+            text = "_run"  # a subclass's _run method, or nothing to run
         else:
-            im_self = getattr(func, "__self__", None)
-            if im_self is not None and im_self is not self:
-                name = f"{im_self!r}.{getattr(func, '__name__', name)}"
-        args = [repr(a)[:50] for a in self.args]
-        args.extend(f"{k}={v!r}"[:50] for k, v in self.kwargs.items())
-        return f": {name}({', '.join(args)})"
+            bound_to = getattr(func, "__self__", None)
+            if bound_to is self:
+                text = "_run"
+            elif bound_to is not None:
+                text = repr(func)
+            else:
+                text = getattr(func, "__name__", None) or repr(func)
+        args = [repr(arg)[:50] for arg in self.args]
+        args.extend(f"{key}={repr(value)[:50]}" for key, value in self.kwargs.items())
+        if args:
+            text += f"({', '.join(args)})"
+        self._formatted_info = text
+        return text
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name!r} at {id(self):#x}{self._formatinfo()}>"
+        # The name shows once it was given or asked for (asking allocates the ident).
+        try:
+            name = f' "{self._name}"'
+        except AttributeError:
+            parent = self.parent
+            registry = getattr(parent, "_ident_registry", None)
+            name = f' "{self.name}"' if registry is not None and registry.has(self) else ""
+        return f"<{type(self).__name__}{name} at {id(self):#x}: {self._formatinfo()}>"
 
     __str__ = __repr__
 
@@ -304,7 +285,8 @@ class Greenlet(RawGreenlet, Generic[T]):
 
     @property
     def started(self) -> bool:
-        return self._start_event is not None
+        """The same as ``bool(self)``: started and not finished (gevent's meaning)."""
+        return self.__bool__()
 
     def ready(self) -> bool:
         """True once the greenlet has finished (with a value or an exception)."""
@@ -374,6 +356,9 @@ class Greenlet(RawGreenlet, Generic[T]):
     @classmethod
     def spawn_later(cls, seconds: float, *args: Any, **kwargs: Any) -> Greenlet[Any]:
         """Create a greenlet and start it after *seconds*."""
+        if cls is Greenlet and not args and "run" not in kwargs:
+            # spawn_later(func) forgot the seconds; gevent refuses it the same way.
+            raise TypeError("spawn_later() needs the seconds and a function to run")
         g = cls(*args, **kwargs)
         g.start_later(seconds)
         return g
@@ -537,6 +522,8 @@ class Greenlet(RawGreenlet, Generic[T]):
     # -- waiting -----------------------------------------------------------------------------
 
     def _wait(self, timeout: float | None) -> bool:
+        # The deadline first: a bad timeout must raise before anything is registered.
+        deadline = None if timeout is None else monotonic() + max(timeout, 0.0)
         current = getcurrent()
         hub = _threadlocal.hub
         if hub is None:
@@ -559,9 +546,8 @@ class Greenlet(RawGreenlet, Generic[T]):
             # Another thread will wake us: our loop must not decide it has nothing left to do.
             hub.loop._add_ref()
         timer = None
-        if timeout is not None:
-            timer = hub.loop._timers.add(monotonic() + max(timeout, 0.0), current.switch,
-                                         (_TIMED_OUT,), True)
+        if deadline is not None:
+            timer = hub.loop._timers.add(deadline, current.switch, (_TIMED_OUT,), True)
         try:
             result = hub.switch()
         except BaseException:
@@ -581,7 +567,10 @@ class Greenlet(RawGreenlet, Generic[T]):
         """Wait until the greenlet finishes or *timeout* seconds pass. A switch point."""
         if self._exc_info is not None or self.dead:
             return
-        self._wait(timeout)
+        if timeout is not None and isinstance(timeout, Timeout):
+            _wait_under(timeout, self._wait, False)
+        else:
+            self._wait(timeout)
 
     def get(self, block: bool = True, timeout: float | None = None) -> T:
         """Return the result, or raise the greenlet's exception. A switch point.
@@ -592,7 +581,9 @@ class Greenlet(RawGreenlet, Generic[T]):
         if not self.ready():
             if not block:
                 raise Timeout()
-            if not self._wait(timeout):
+            if timeout is not None and isinstance(timeout, Timeout):
+                _wait_under(timeout, self._wait)
+            elif not self._wait(timeout):
                 raise Timeout(timeout)
             if not self.ready():
                 raise Timeout(timeout)
@@ -607,10 +598,15 @@ class Greenlet(RawGreenlet, Generic[T]):
         return self
 
     def __exit__(self, typ, value, tb) -> None:
+        # A clean exit joins; a body that raised kills the greenlet with that exception. The
+        # greenlet is killed even when join() itself raises.
         if typ is None:
-            self.join()
+            try:
+                self.join()
+            finally:
+                self.kill()
         else:
-            self.kill()
+            self.kill(value if value is not None else typ)
 
     # -- the run-time checks some libraries use ----------------------------------------------
 
@@ -623,6 +619,12 @@ class Greenlet(RawGreenlet, Generic[T]):
     def remove_spawn_callback(callback) -> None:
         _spawn_callbacks.discard(callback)
 
+
+def _default_run(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+_default_run.__name__ = _default_run.__qualname__ = "_run"
 
 _spawn_callbacks: set = set()
 _RUN_SLOT = Greenlet.__dict__["_run"]

@@ -13,6 +13,7 @@ from _thread import _local as _thread_local
 from datetime import datetime, timezone
 from threading import get_ident, main_thread
 from time import monotonic
+from weakref import ref as _wref
 
 from greenlet import GreenletExit, getcurrent
 from greenlet import greenlet as RawGreenlet
@@ -126,6 +127,33 @@ def get_loop():
     return get_hub().loop
 
 
+# config.track_greenlet_tree, read once, on the first spawn.
+_tracking = [True]
+_config_checked = [False]
+
+
+def _track_tree() -> bool:
+    if not _config_checked[0]:
+        _config_checked[0] = True
+        try:
+            from ._config import config
+
+            _tracking[0] = bool(config.track_greenlet_tree)
+        except Exception:  # config unavailable (bootstrapping): keep the default, tracking on
+            pass
+    return _tracking[0]
+
+
+def _tree_locals_of(spawner) -> dict:
+    """The spawn-tree locals for a child of *spawner*, which has none yet: a new tree. The
+    dict is kept on a spawner that is not a root (the hub, a raw greenlet), so its other
+    children share it; each child of a root (the main greenlet) starts a tree of its own."""
+    tree_locals: dict = {}
+    if spawner.parent is not None:
+        spawner.spawn_tree_locals = tree_locals
+    return tree_locals
+
+
 def _root_greenlet():
     glet = getcurrent()
     while glet.parent is not None:
@@ -151,6 +179,35 @@ def _format_waiting(glet) -> list[str]:
         return []
     stack = traceback.extract_stack(frame, limit=6)
     return [f"{fs.filename}:{fs.lineno} in {fs.name}" for fs in stack]
+
+
+class _IdentRegistry:
+    """Small integers (from 0) for objects, reused after the object is gone. One per hub."""
+
+    def __init__(self) -> None:
+        import weakref
+
+        self._idents: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._free: list[int] = []
+        self._next = 0
+
+    def get(self, obj) -> int:
+        ident = self._idents.get(obj)
+        if ident is None:
+            import heapq
+            import weakref
+
+            if self._free:
+                ident = heapq.heappop(self._free)
+            else:
+                ident = self._next
+                self._next += 1
+            self._idents[obj] = ident
+            weakref.finalize(obj, heapq.heappush, self._free, ident)
+        return ident
+
+    def has(self, obj) -> bool:
+        return obj in self._idents
 
 
 class Hub(RawGreenlet):
@@ -237,6 +294,22 @@ class Hub(RawGreenlet):
     @resolver.deleter
     def resolver(self) -> None:
         self._resolver = None
+
+    # -- identity ----------------------------------------------------------------------------
+
+    _ident_registry = None
+
+    @property
+    def ident_registry(self):
+        """Hands out the ``minimal_ident`` of this hub's greenlets (and of the hub itself)."""
+        registry = self._ident_registry
+        if registry is None:
+            registry = self._ident_registry = _IdentRegistry()
+        return registry
+
+    @property
+    def minimal_ident(self) -> int:
+        return self.ident_registry.get(self)
 
     # -- switching ---------------------------------------------------------------------------
 
@@ -652,6 +725,13 @@ def spawn_raw(function, *args, **kwargs):
 
         function = functools.partial(function, **kwargs)
     glet = RawGreenlet(function, hub)
+    if _tracking[0] and (_config_checked[0] or _track_tree()):
+        spawner = getcurrent()
+        glet.spawning_greenlet = _wref(spawner)
+        try:
+            glet.spawn_tree_locals = spawner.spawn_tree_locals
+        except AttributeError:
+            glet.spawn_tree_locals = _tree_locals_of(spawner)
     hub.loop.run_callback(glet.switch, *args)
     return glet
 
