@@ -165,6 +165,28 @@ def test_error_path_survives_unprintable_exception():
     assert "Nasty" in stream.getvalue()
 
 
+@pytest.mark.parametrize("raised", [AttributeError, SystemExit])
+def test_failing_custom_handle_error_does_not_break_the_hub(raised, capfd):
+    # gevent prints the handler's own failure and goes on; the hub stays usable.
+    def bad_handle_error(*args):
+        raise raised
+
+    hub = get_hub()
+    hub.handle_error = bad_handle_error
+    try:
+        with pytest.raises(ZeroDivisionError):
+            gevent.spawn(lambda: 1 / 0).get(timeout=5)
+        hub.loop.run_callback(lambda: 1 / 0)
+        for _ in range(2):
+            started = time.monotonic()
+            gevent.sleep(0.02)
+            assert time.monotonic() - started >= 0.015  # the sleep really waited
+    finally:
+        del hub.handle_error
+    assert not hub.dead
+    assert raised.__name__ in capfd.readouterr().err
+
+
 def test_system_exit_in_greenlet_reaches_main():
     out = run_script(
         "import gevent\n"

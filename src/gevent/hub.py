@@ -236,6 +236,7 @@ class Hub(RawGreenlet):
             loop = Loop(backend, default=default)
         self.loop = loop
         loop.error_handler = self
+        loop.escaping_errors = (HubDestroyed,)
         self._threadpool = None
         self._resolver = None
         self._exception_stream = None
