@@ -482,3 +482,25 @@ def test_plain_greenlet_keeps_its_state_out_of_the_instance_dict():
     assert vars(g) == {}
     g.extra = 1
     assert vars(g) == {"extra": 1}
+
+
+def test_joinall_returns_in_completion_order():
+    # gevent: those already finished first (in the order given), then the others as they
+    # finish; the same with a timeout (only those that finished).
+    slow = gevent.spawn(gevent.sleep, 0.06)
+    fast = gevent.spawn(gevent.sleep, 0.01)
+    done1 = gevent.spawn(lambda: None)
+    done2 = gevent.spawn(lambda: None)
+    gevent.sleep(0)
+    assert gevent.joinall([slow, fast, done2, done1]) == [done2, done1, fast, slow]
+
+    slow = gevent.spawn(gevent.sleep, 5)
+    fast = gevent.spawn(gevent.sleep, 0.01)
+    try:
+        assert gevent.joinall([slow, fast], timeout=0.2) == [fast]
+    finally:
+        slow.kill()
+
+    first = gevent.spawn(lambda: None)
+    second = gevent.spawn(lambda: None)
+    assert gevent.joinall([second, first]) == [first, second]  # the order they ran in

@@ -187,6 +187,29 @@ def test_failing_custom_handle_error_does_not_break_the_hub(raised, capfd):
     assert raised.__name__ in capfd.readouterr().err
 
 
+def test_foreign_switch_into_sleeper_is_invalid_switch():
+    # gevent: a greenlet switched into by anything but the hub's wake-up raises
+    # InvalidSwitchError (an AssertionError) from sleep().
+    from gevent.exceptions import InvalidSwitchError
+
+    def sleeper():
+        try:
+            gevent.sleep(2)
+        except AssertionError as error:
+            return error
+        return None
+
+    g = gevent.spawn(sleeper)
+    gevent.sleep(0)  # g is now asleep
+    switcher = gevent.spawn(g.switch, None)
+    result = g.get(timeout=5)
+    assert isinstance(result, InvalidSwitchError) and "Invalid switch" in str(result)
+    switcher.join(5)
+    started = time.monotonic()
+    gevent.sleep(0.02)  # the abandoned wake-up is not delivered to anyone later
+    assert time.monotonic() - started >= 0.015
+
+
 def test_system_exit_in_greenlet_reaches_main():
     out = run_script(
         "import gevent\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from itertools import count
 from time import monotonic
 from types import GenericAlias
 from typing import Any, Generic, TypeVar, overload
@@ -128,6 +129,7 @@ class Greenlet(RawGreenlet, Generic[T]):
     __slots__ = (
         "_run", "args", "kwargs", "value", "_exc_info", "_start_event", "_notifier",
         "_links", "spawning_greenlet", "_spawn_info", "_name", "_formatted_info",
+        "_finish_seq",
     )  # fmt: skip
     value: Any
     _exc_info: tuple | None
@@ -170,10 +172,12 @@ class Greenlet(RawGreenlet, Generic[T]):
         self._links = ()
         if _tracking[0] and (_config_checked[0] or _track_tree()):
             spawner = getcurrent()
-            try:
-                tree_locals = spawner.spawn_tree_locals
-            except AttributeError:
-                tree_locals = _tree_locals_of(spawner)
+            if spawner.parent is None:
+                tree_locals = {}  # each child of a root (the main greenlet) is a new tree
+            else:
+                tree_locals = getattr(spawner, "spawn_tree_locals", None)
+                if tree_locals is None:
+                    tree_locals = _tree_locals_of(spawner)
             # The spawner's one weak reference (CPython hands out the same one again).
             self.spawning_greenlet = wref(spawner)
             # (tree locals, code, lasti, code, lasti, ...): one flat tuple that the collector
@@ -394,6 +398,7 @@ class Greenlet(RawGreenlet, Generic[T]):
 
     def _report_result(self, result: Any) -> None:
         self._exc_info = _NO_ERROR
+        self._finish_seq = _next_finish_seq()  # joinall() returns in completion order
         self.value = result
         if self._links and self._notifier is None:
             self._schedule_notify()
@@ -406,6 +411,7 @@ class Greenlet(RawGreenlet, Generic[T]):
             self._report_result(exc_info[1])
             return
         self._exc_info = (exc_info[0], exc_info[1], exc_info[2])
+        self._finish_seq = _next_finish_seq()
         if self._links and self._notifier is None:
             self._schedule_notify()
         try:
@@ -627,6 +633,7 @@ def _default_run(*args: Any, **kwargs: Any) -> None:
 _default_run.__name__ = _default_run.__qualname__ = "_run"
 
 _spawn_callbacks: set = set()
+_next_finish_seq = count().__next__
 _RUN_SLOT = Greenlet.__dict__["_run"]
 
 
@@ -659,12 +666,15 @@ def _kill(glet: Greenlet, exception: Any) -> None:
 
 def joinall(greenlets, timeout: float | None = None, raise_error: bool = False,
             count: int | None = None) -> list:
-    """Wait for the *greenlets* to finish (up to *timeout*); return those that did.
+    """Wait for the *greenlets* to finish (up to *timeout*); return those that did, in the
+    order they finished (those already finished first, in the order given).
 
     With *raise_error*, raise the first exception any of them raised. A switch point.
     """
     from ._waiting import iwait, wait
 
+    if timeout is not None and isinstance(timeout, Timeout):
+        return _joinall_under(greenlets, timeout, raise_error, count)
     if not raise_error:
         if count is None:
             greenlets = list(greenlets)
@@ -679,10 +689,25 @@ def joinall(greenlets, timeout: float | None = None, raise_error: bool = False,
     return done
 
 
+def _joinall_under(greenlets, timeout: Timeout, raise_error: bool, count: int | None) -> list:
+    # A Timeout instance for timeout= (gevent's joinall takes only seconds; accepting the
+    # instance too, as every other wait does, is a superset): when it fires, what finished.
+    greenlets = list(greenlets)
+    before = _next_finish_seq()
+    done = _wait_under(timeout, lambda _: joinall(greenlets, None, raise_error, count), None)
+    if done is None:
+        done = _completion_order([g for g in greenlets if g.ready()], before)
+    return done
+
+
 def _join_in_order(greenlets: list, timeout: float | None) -> list:
     # Joining one greenlet at a time links only the greenlet we wait for; the others finish
-    # meanwhile without any notification work. Much cheaper than linking every greenlet.
+    # meanwhile without any notification work. Much cheaper than linking every greenlet. The
+    # result is then put in gevent's order (that of iwait): the greenlets that had finished
+    # before the call in the order given, then the others in the order they finished, read
+    # from the sequence number each one takes when it finishes.
     deadline = None if timeout is None else monotonic() + timeout
+    before = _next_finish_seq()
     for g in greenlets:
         if g._exc_info is None and not g.dead:
             if deadline is None:
@@ -690,8 +715,29 @@ def _join_in_order(greenlets: list, timeout: float | None) -> list:
             else:
                 remaining = deadline - monotonic()
                 if remaining <= 0 or not g._wait(remaining):
-                    return [x for x in greenlets if x.ready()]
-    return greenlets
+                    return _completion_order([x for x in greenlets if x.ready()], before)
+    return _completion_order(greenlets, before)
+
+
+def _finish_seq_of(glet) -> int:
+    try:
+        return glet._finish_seq
+    except AttributeError:  # dead without having run through Greenlet.run (a raw throw)
+        return -1
+
+
+def _completion_order(done: list, before: int) -> list:
+    try:
+        seqs = [g._finish_seq for g in done]
+    except AttributeError:
+        pass
+    else:
+        if seqs == sorted(seqs):  # the common case, greenlets run as spawned: one C pass
+            return done
+    finished_before = [g for g in done if _finish_seq_of(g) < before]
+    finished_during = [g for g in done if _finish_seq_of(g) >= before]
+    finished_during.sort(key=_finish_seq_of)
+    return finished_before + finished_during
 
 
 def killall(greenlets, exception: Any = GreenletExit, block: bool = True,

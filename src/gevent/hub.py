@@ -684,16 +684,32 @@ def sleep(seconds: float = 0, ref: bool = True) -> None:
         entry = [current, None]  # the loop switches into it (see _core/_loop.py)
         loop._ready.append(entry)
         try:
-            _raw_switch(hub)
+            result = _raw_switch(hub)
         except BaseException:
             entry[0] = None
             raise
+        if result is not _NO_ARGS:
+            entry[0] = None
+            raise _invalid_switch(current, result)
     else:
-        entry = loop._timers.add(monotonic() + seconds, current.switch, (), ref)
+        entry = loop._timers.add(monotonic() + seconds, current.switch, _NO_ARGS, ref)
         try:
-            _raw_switch(hub)
+            result = _raw_switch(hub)
         finally:
             loop._timers.cancel(entry)
+        if result is not _NO_ARGS:
+            raise _invalid_switch(current, result)
+
+
+# What switch() with no arguments returns: the loop's wake-up of a sleeper. Anything else came
+# from some other code switching into the sleeping greenlet, which gevent reports as an error.
+_NO_ARGS: tuple = ()
+
+
+def _invalid_switch(current, result) -> InvalidSwitchError:
+    return InvalidSwitchError(
+        f"Invalid switch into {current!r}: got {result!r} (expected the hub's wake-up)"
+    )
 
 
 def idle(priority: int = 0) -> None:
