@@ -195,3 +195,41 @@ def test_timeout_instance_accepted_where_seconds_are(kind):
         assert time.monotonic() - started >= 0.015
     finally:
         sleeper.kill()
+
+
+def test_timeout_with_a_non_exception_raises_type_error_when_it_fires():
+    # gevent: a str only changes the message; any other non-exception raises TypeError in
+    # the waiting greenlet when the timeout fires.
+    timeout = Timeout(0.01, "custom words")
+    with pytest.raises(Timeout) as info:
+        with timeout:
+            gevent.sleep(5)
+    assert info.value is timeout and str(timeout).endswith("custom words")
+    with pytest.raises(TypeError, match="exceptions must derive"):
+        with Timeout(0.01, object()):
+            gevent.sleep(5)
+
+
+def test_killall_raises_timeout_when_greenlets_survive():
+    def stubborn(release):
+        while not release:
+            try:
+                gevent.sleep(5)
+            except gevent.GreenletExit:
+                pass
+
+    release: list = []
+    greenlets = [gevent.spawn(stubborn, release) for _ in range(2)]
+    gevent.sleep(0)
+    try:
+        with pytest.raises(Timeout):
+            gevent.killall(greenlets, timeout=0.05)
+        assert not any(g.dead for g in greenlets)
+        given = Timeout(0.05)
+        with pytest.raises(Timeout) as info:
+            gevent.killall(greenlets, timeout=given)
+        assert info.value is given and not given.pending
+    finally:
+        release.append(True)
+        gevent.killall(greenlets, timeout=5)
+    assert all(g.dead for g in greenlets)

@@ -742,7 +742,11 @@ def _completion_order(done: list, before: int) -> list:
 
 def killall(greenlets, exception: Any = GreenletExit, block: bool = True,
             timeout: float | None = None) -> None:
-    """Kill every greenlet in *greenlets*; with *block*, wait (up to *timeout*) for them."""
+    """Kill every greenlet in *greenlets*; with *block*, wait for them to die. A switch point
+    when blocking.
+
+    Raises :class:`Timeout` if some are still alive after *timeout* (seconds or a Timeout).
+    """
     greenlets = list(greenlets)
     if not greenlets:
         return
@@ -763,4 +767,9 @@ def killall(greenlets, exception: Any = GreenletExit, block: bool = True,
     if block and waitable:
         from ._waiting import wait
 
-        wait(waitable, timeout=timeout)
+        # As gevent documents: greenlets still alive when *timeout* passes raise Timeout.
+        timer = Timeout._start_new_or_dummy(timeout)
+        try:
+            wait(waitable)
+        finally:
+            timer.cancel()

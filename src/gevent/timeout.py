@@ -73,11 +73,12 @@ class Timeout(BaseException):
         if seconds is None:
             return
         exc = self.exception
-        if exc is None or exc is False:
-            exc = self
+        if exc is None or exc is False or isinstance(exc, str):
+            exc = self  # a str only changes the message
         elif not (isinstance(exc, BaseException)
                   or (isinstance(exc, type) and issubclass(exc, BaseException))):
-            exc = self
+            # What raising it would do, raised where the timeout fires, as in gevent.
+            exc = TypeError(f"exceptions must derive from BaseException, not {exc!r}")
         timers = self._timers = get_hub().loop._timers
         self._entry = timers.add(
             monotonic() + (seconds if seconds > 0 else 0.0), self._expire, (getcurrent(), exc),
