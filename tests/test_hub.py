@@ -376,6 +376,36 @@ def test_hub_destroy_and_recreate():
     assert out.stdout.split() == ["True", "True", "ok"], out.stderr
 
 
+def test_hub_destroy_keeps_the_default_loop_for_the_next_hub():
+    # gevent: destroy() without destroy_loop leaves the default loop to the next default hub;
+    # the destroyed hub says so in its repr.
+    out = run_script(
+        "import gevent\n"
+        "from gevent.hub import get_hub\n"
+        "h = get_hub(); loop = h.loop; gevent.sleep(0.01)\n"
+        "h.destroy()\n"
+        "print('destroyed' in repr(h), h.loop is None)\n"
+        "h2 = get_hub(); print(h2.loop is loop)\n"
+        "gevent.sleep(0.01)\n"
+        "h2.destroy(destroy_loop=True); print(get_hub().loop is not loop)\n"
+    )
+    assert out.stdout.split() == ["True", "True", "True", "True"], out.stderr
+
+
+def test_destroy_hub_of_an_ended_thread_from_another_thread():
+    holder = {}
+
+    def run():
+        gevent.spawn(lambda: 0).join(5)
+        holder["hub"] = get_hub()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(10)
+    holder["hub"].destroy(destroy_loop=True)  # gevent: no greenlet.error
+    assert holder["hub"].loop is None
+
+
 def test_signal_handler_runs_promptly_and_cancels():
     log = []
     handle = gevent.signal_handler(signal.SIGUSR1, log.append, "got")

@@ -216,10 +216,9 @@ class AsyncResult(_Linkable, Generic[T]):
 
     def _raise_exception(self):
         exc_info = self._exc_info
-        exception = exc_info[1]
-        if exc_info[2] is not None:
-            raise exception.with_traceback(exc_info[2])
-        raise exception
+        # Always from the traceback captured when it was set (None if none was): raising the
+        # instance as is would grow its traceback with the frames of every get().
+        raise exc_info[1].with_traceback(exc_info[2])
 
     def get(self, block: bool = True, timeout: float | None = None) -> T:
         """Return the value, or raise the exception. A switch point while not ready.

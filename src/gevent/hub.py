@@ -16,6 +16,7 @@ from time import monotonic
 from weakref import ref as _wref
 
 from greenlet import GreenletExit, getcurrent
+from greenlet import error as RawGreenletError
 from greenlet import greenlet as RawGreenlet
 
 from ._core import Loop, _fork
@@ -227,6 +228,10 @@ class Hub(RawGreenlet):
         self.thread_ident = get_ident()
         if default is None:
             default = self.thread_ident == main_thread().ident
+        if loop is None and default and _kept_default_loop:
+            kept = _kept_default_loop.pop()
+            if not kept.destroyed:
+                loop = kept
         if loop is None or isinstance(loop, str):
             backend = loop
             if backend is None:
@@ -471,9 +476,17 @@ class Hub(RawGreenlet):
                 self.throw(HubDestroyed(destroy_loop))
             except HubDestroyed:
                 pass  # the hub was not running: nothing to unwind
+            except RawGreenletError:
+                # The hub of a thread that has ended, destroyed from another thread: its
+                # greenlets cannot be switched into any more; there is nothing to unwind.
+                pass
         loop = self.loop
-        if destroy_loop and loop is not None:
-            loop.destroy()
+        if loop is not None:
+            if destroy_loop:
+                loop.destroy()
+            elif loop.default:
+                # The default loop outlives its hub: the next default hub runs on it again.
+                _kept_default_loop[:] = [loop]
             self.loop = None
         if _threadlocal.hub is self:
             _threadlocal.hub = None
@@ -533,10 +546,12 @@ class Hub(RawGreenlet):
 
     def __repr__(self) -> str:
         loop = self.loop
-        return (
-            f"<Hub {self.name!r} at {id(self):#x} thread_ident={self.thread_ident:#x} "
-            f"{'dead' if self.dead else 'alive'} loop={loop!r}>"
-        )
+        state = "destroyed" if loop is None else f"{'dead' if self.dead else 'alive'} loop={loop!r}"
+        return f"<Hub {self.name!r} at {id(self):#x} thread_ident={self.thread_ident:#x} {state}>"
+
+
+# A default loop whose hub was destroyed without it (hub.destroy()), for the next default hub.
+_kept_default_loop: list = []
 
 
 class _JoinTimeout:

@@ -533,6 +533,14 @@ class Loop:
     def destroyed(self) -> bool:
         return self._destroyed
 
+    # Compatibility: names that gevent's users and tests reach.
+
+    @property
+    def ptr(self) -> int | None:
+        """gevent's address of the C loop: here a number that tells loops apart, None once
+        the loop is destroyed."""
+        return None if self._destroyed else id(self._backend)
+
     # -- the public watcher factories ------------------------------------------------------
 
     def io(self, fd: int, events: int, ref: bool = True, priority=None):
