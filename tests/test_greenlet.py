@@ -504,3 +504,59 @@ def test_joinall_returns_in_completion_order():
     first = gevent.spawn(lambda: None)
     second = gevent.spawn(lambda: None)
     assert gevent.joinall([second, first]) == [first, second]  # the order they ran in
+
+
+def test_link_callbacks_run_at_once_and_unlink_stops_the_others():
+    # gevent: link() callbacks run one after the other, each in its own greenlet started at
+    # once, so one that unlinks another stops it.
+    calls = []
+
+    def first(source):
+        source.unlink(second)
+        calls.append("first")
+
+    def second(source):
+        source.unlink(first)
+        calls.append("second")
+
+    g = gevent.spawn(lambda: 5)
+    g.link(first)
+    g.link(second)
+    g.join(5)
+    gevent.sleep(0.01)
+    assert calls == ["first"]
+
+
+def test_spawn_tree_locals_shared_within_a_tree_only():
+    seen = {}
+
+    def child():
+        seen["child"] = gevent.getcurrent().spawn_tree_locals
+
+    def parent():
+        seen["parent"] = gevent.getcurrent().spawn_tree_locals
+        gevent.spawn(child).join(5)
+
+    first = gevent.spawn(parent)
+    second = gevent.spawn(lambda: None)
+    gevent.joinall([first, second], timeout=5)
+    assert seen["child"] is seen["parent"] is first.spawn_tree_locals
+    assert second.spawn_tree_locals is not first.spawn_tree_locals
+    assert not hasattr(gevent.getcurrent(), "spawn_tree_locals")  # the root keeps none
+    raw = gevent.spawn_raw(lambda: None)
+    assert raw.spawn_tree_locals is not None and raw.spawning_greenlet() is gevent.getcurrent()
+    gevent.sleep(0)
+
+
+@pytest.mark.parametrize("delay", [False, True])
+def test_with_block_kills_with_the_body_exception(delay):
+    class BodyError(Exception):
+        pass
+
+    with pytest.raises(BodyError):
+        with gevent.spawn(gevent.sleep, 5) as g:
+            if delay:
+                gevent.sleep(0.01)  # now running
+            raise BodyError
+    assert g.dead and not g.successful()
+    assert isinstance(g.exception, BodyError)

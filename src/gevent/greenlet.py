@@ -27,7 +27,8 @@ __all__ = ["Greenlet", "joinall", "killall"]
 T = TypeVar("T")
 _R = TypeVar("_R")
 
-_sys_getframe = sys._getframe
+# Compatibility: gevent's tests replace greenlet.sys_getframe; read at each spawn.
+sys_getframe = sys._getframe
 _THIS_FILE = __file__
 
 
@@ -184,7 +185,10 @@ class Greenlet(RawGreenlet, Generic[T]):
             # untracks after its first pass (nothing in it is tracked while the tree locals
             # are empty). f_lasti, not f_lineno: a line number walks the line table; lines
             # are computed only when someone asks (spawning_stack).
-            frame: Any = _sys_getframe(1)
+            try:
+                frame: Any = sys_getframe()  # this frame: skipped below with the others here
+            except ValueError:  # no caller frame (called from C at the bottom of a stack)
+                frame = None
             while frame is not None and frame.f_code.co_filename == _THIS_FILE:
                 frame = frame.f_back  # Greenlet.spawn, subclasses' __init__ in this module
             info: list = [tree_locals]
