@@ -535,6 +535,9 @@ class Loop:
 
     # Compatibility: names that gevent's users and tests reach.
 
+    #: The finest timer resolution to count on, in seconds (poll timeouts are in milliseconds).
+    approx_timer_resolution = 0.001
+
     @property
     def ptr(self) -> int | None:
         """gevent's address of the C loop: here a number that tells loops apart, None once
