@@ -144,6 +144,7 @@ class Greenlet(RawGreenlet, Generic[T]):
     # (spawn-tree locals, code, lasti, code, ...) when config.track_greenlet_tree is on,
     # else _NO_SPAWN_INFO.
     _spawn_info: tuple
+    _formatted_info: str
 
     def __init__(self, run: Callable[..., T] | None = None, *args: Any, **kwargs: Any) -> None:
         hub = _threadlocal.hub
@@ -161,7 +162,7 @@ class Greenlet(RawGreenlet, Generic[T]):
             if own is _default_run:
                 # A plain Greenlet() runs nothing (returns None) unless _run is set before
                 # it starts, as gevent's does.
-                self._run = _default_run
+                self._run = _default_run  # type: ignore[assignment]
             elif not callable(own):
                 raise TypeError("The run argument or self._run must be callable")
         self.args = args
@@ -173,6 +174,7 @@ class Greenlet(RawGreenlet, Generic[T]):
         self._links = ()
         if _tracking[0] and (_config_checked[0] or _track_tree()):
             spawner = getcurrent()
+            tree_locals: dict | None
             if spawner.parent is None:
                 tree_locals = {}  # each child of a root (the main greenlet) is a new tree
             else:
