@@ -157,3 +157,28 @@ def test_all_local_dicts_for_greenlet():
 
     ident, found = gevent.spawn(run).get(timeout=5)
     assert found == [((local, ident), {"foo": 42})]
+
+
+def test_dead_but_referenced_greenlets_release_their_locals():
+    # gevent: a finished greenlet's attributes are dropped even while the greenlet object is
+    # still referenced; and the local keeps no greenlet's dict alive by itself.
+    import gc
+    import weakref
+
+    class Held:
+        pass
+
+    store = local()
+    refs = []
+
+    def use():
+        value = Held()
+        refs.append(weakref.ref(value))
+        store.value = value
+
+    greenlets = [gevent.spawn(use) for _ in range(3)]
+    gevent.joinall(greenlets, timeout=5)
+    gevent.sleep(0)  # the links that drop the dicts run
+    gc.collect()
+    assert [r() for r in refs] == [None, None, None]
+    assert all(g.dead for g in greenlets)  # still referenced here

@@ -29,25 +29,56 @@ class _LocalState:
         self.key: tuple = ()  # (the local's class, its id)
 
 
+class _DropWhenDead:
+    """Linked to a Greenlet that got attributes in a local: drops them when it finishes, even
+    if something still references the dead greenlet (as gevent does). Unlinked again if the
+    local goes first, so a long-running greenlet does not collect links."""
+
+    __slots__ = ("state_ref", "__weakref__")
+
+    def __init__(self, state, glet) -> None:
+        glet_ref = weakref.ref(glet)
+
+        def local_gone(_ref, glet_ref=glet_ref, dropper_ref=weakref.ref(self)) -> None:
+            glet = glet_ref()
+            dropper = dropper_ref()
+            if glet is not None and dropper is not None:
+                glet.unlink(dropper)
+
+        self.state_ref = weakref.ref(state, local_gone)
+
+    def __call__(self, glet) -> None:
+        state = self.state_ref()
+        if state is not None:
+            state.dicts.pop(glet, None)
+
+
 def _current_dict(self) -> dict:
     state = _object_getattribute(self, "_local__state")
     glet = getcurrent()
     d = state.dicts.get(glet)
     if d is None:
-        d = {}
-        state.dicts[glet] = d
+        d = _new_dict(state, glet)
         cls = type(self)
         if cls.__init__ is not local.__init__:
             # First use in this greenlet: run the subclass's __init__ in it.
-            _object_setattr(self, "_local__current", d)
             cls.__init__(self, *state.args, **state.kwargs)
+    return d
+
+
+def _new_dict(state: _LocalState, glet) -> dict:
+    d: dict = {}
+    state.dicts[glet] = d
+    rawlink = getattr(glet, "rawlink", None)
+    if rawlink is not None and not glet.dead:
+        rawlink(_DropWhenDead(state, glet))
     return d
 
 
 class local:
     """Attributes stored per greenlet."""
 
-    __slots__ = ("_local__state", "_local__current", "__weakref__")
+    __slots__ = ("_local__state", "__weakref__")
 
     def __new__(cls, *args: Any, **kwargs: Any):
         if (args or kwargs) and cls.__init__ is local.__init__:
@@ -57,16 +88,14 @@ class local:
         state.key = (cls, id(self))
         _all_states[id(state)] = state  # the local alone keeps its state alive
         _object_setattr(self, "_local__state", state)
-        d: dict = {}
-        state.dicts[getcurrent()] = d
-        _object_setattr(self, "_local__current", d)
+        _new_dict(state, getcurrent())
         return self
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         pass
 
     def __getattribute__(self, name: str) -> Any:
-        if name in ("_local__state", "_local__current", "__class__"):
+        if name in ("_local__state", "__class__"):
             return _object_getattribute(self, name)
         d = _current_dict(self)
         if name == "__dict__":
