@@ -172,3 +172,41 @@ def test_asyncresult_waiters_fifo():
     result.set("v")
     gevent.joinall(greenlets, timeout=5)
     assert log == [(0, "v"), (1, "v"), (2, "v")]
+
+
+def test_asyncresult_get_repeated_does_not_grow_the_traceback():
+    import traceback
+
+    from gevent.event import AsyncResult
+
+    result = AsyncResult()
+    result.set_exception(KeyError("k"))
+    lengths = []
+    for _ in range(3):
+        try:
+            result.get()
+        except KeyError as error:
+            lengths.append(len(traceback.extract_tb(error.__traceback__)))
+    assert lengths == [lengths[0]] * 3
+
+
+def test_asyncresult_unlink_stops_a_callback_already_being_notified():
+    # gevent: a rawlink callback that unlinks another, once notification started, stops it.
+    from gevent.event import AsyncResult
+
+    result = AsyncResult()
+    calls = []
+
+    def first(source):
+        source.unlink(second)
+        calls.append("first")
+
+    def second(source):
+        source.unlink(first)
+        calls.append("second")
+
+    result.rawlink(first)
+    result.rawlink(second)
+    result.set(5)
+    gevent.sleep(0.01)
+    assert calls == ["first"]

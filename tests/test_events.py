@@ -103,6 +103,12 @@ def test_zope_notify_reaches_our_subscribers_and_back(recorded):
     assert recorded == ["from zope"]
 
 
+def test_notify_and_subscribers_are_zope_events_own():
+    # As in gevent: with zope.event installed, both names are zope.event's objects.
+    assert events.subscribers is zope_event.subscribers
+    assert events.notify is zope_event.notify
+
+
 def test_subscriber_may_unsubscribe_itself(recorded):
     calls = []
 
@@ -110,7 +116,7 @@ def test_subscriber_may_unsubscribe_itself(recorded):
         calls.append(event)
         events.subscribers.remove(once)
 
-    events.subscribers.insert(0, once)
+    events.subscribers.append(once)  # last: zope.event's notify walks the live list
     events.notify(1)
     events.notify(2)
     assert calls == [1]

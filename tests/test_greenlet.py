@@ -56,7 +56,46 @@ def test_subclass_with_run_and_arbitrary_attributes():
 
 def test_not_callable_is_type_error():
     with pytest.raises(TypeError):
-        Greenlet()
+        Greenlet(5)
+    with pytest.raises(TypeError):
+        gevent.spawn(1)
+
+    class BadRun(Greenlet):
+        _run = 5
+
+    with pytest.raises(TypeError):
+        BadRun()
+    with pytest.raises(TypeError):  # spawn_later(func): the seconds were forgotten
+        gevent.spawn_later(1)
+
+
+def test_greenlet_without_run_is_built_and_runs_nothing():
+    # gevent: Greenlet() does not raise; started as is it returns None; _run set later runs.
+    g = Greenlet()
+    assert repr(g).endswith(": _run>")
+    g.start()
+    g.join(timeout=5)
+    assert g.dead and g.successful() and g.value is None
+
+    g = Greenlet()
+    g._run = lambda: 42
+    g.start()
+    assert g.get(timeout=5) == 42
+
+
+def test_repr_shows_function_and_name_once_asked():
+    def work(*args, **kwargs):
+        pass
+
+    g = Greenlet(work, 1, key="v")
+    assert repr(g).startswith("<Greenlet at 0x")
+    assert repr(g).endswith(": work(1, key='v')>")
+    name = g.name
+    assert name == f"Greenlet-{g.minimal_ident}"
+    assert repr(g).startswith(f'<Greenlet "{name}" at 0x')
+    g.start()
+    g.join(timeout=5)
+    assert repr(g).endswith(": work(1, key='v')>")  # kept after the function is dropped
 
 
 def test_generic_alias_at_runtime():
@@ -429,8 +468,10 @@ def test_given_run_beats_a_subclass_run_method():
     without = Worker()
     without.start()
     assert without.get(timeout=5) == "method"
-    # Once run, the given function is dropped (it could hold on to anything).
-    assert "given" not in repr(with_function)
+    # Once run, the given function is dropped (it could hold on to anything); the repr
+    # computed before keeps naming it, as gevent's does.
+    assert "_run" not in vars(with_function)
+    assert "given" in repr(with_function)
 
 
 def test_plain_greenlet_keeps_its_state_out_of_the_instance_dict():
@@ -441,3 +482,81 @@ def test_plain_greenlet_keeps_its_state_out_of_the_instance_dict():
     assert vars(g) == {}
     g.extra = 1
     assert vars(g) == {"extra": 1}
+
+
+def test_joinall_returns_in_completion_order():
+    # gevent: those already finished first (in the order given), then the others as they
+    # finish; the same with a timeout (only those that finished).
+    slow = gevent.spawn(gevent.sleep, 0.06)
+    fast = gevent.spawn(gevent.sleep, 0.01)
+    done1 = gevent.spawn(lambda: None)
+    done2 = gevent.spawn(lambda: None)
+    gevent.sleep(0)
+    assert gevent.joinall([slow, fast, done2, done1]) == [done2, done1, fast, slow]
+
+    slow = gevent.spawn(gevent.sleep, 5)
+    fast = gevent.spawn(gevent.sleep, 0.01)
+    try:
+        assert gevent.joinall([slow, fast], timeout=0.2) == [fast]
+    finally:
+        slow.kill()
+
+    first = gevent.spawn(lambda: None)
+    second = gevent.spawn(lambda: None)
+    assert gevent.joinall([second, first]) == [first, second]  # the order they ran in
+
+
+def test_link_callbacks_run_at_once_and_unlink_stops_the_others():
+    # gevent: link() callbacks run one after the other, each in its own greenlet started at
+    # once, so one that unlinks another stops it.
+    calls = []
+
+    def first(source):
+        source.unlink(second)
+        calls.append("first")
+
+    def second(source):
+        source.unlink(first)
+        calls.append("second")
+
+    g = gevent.spawn(lambda: 5)
+    g.link(first)
+    g.link(second)
+    g.join(5)
+    gevent.sleep(0.01)
+    assert calls == ["first"]
+
+
+def test_spawn_tree_locals_shared_within_a_tree_only():
+    seen = {}
+
+    def child():
+        seen["child"] = gevent.getcurrent().spawn_tree_locals
+
+    def parent():
+        seen["parent"] = gevent.getcurrent().spawn_tree_locals
+        gevent.spawn(child).join(5)
+
+    first = gevent.spawn(parent)
+    second = gevent.spawn(lambda: None)
+    gevent.joinall([first, second], timeout=5)
+    assert seen["child"] is seen["parent"] is first.spawn_tree_locals
+    assert second.spawn_tree_locals is not first.spawn_tree_locals
+    assert not hasattr(gevent.getcurrent(), "spawn_tree_locals")  # the root keeps none
+    raw = gevent.spawn_raw(lambda: None)
+    assert raw.spawn_tree_locals is not None and raw.spawning_greenlet() is gevent.getcurrent()
+    gevent.sleep(0)
+
+
+@pytest.mark.parametrize("delay", [False, True])
+def test_with_block_kills_with_the_body_exception(delay):
+    class BodyError(Exception):
+        pass
+
+    with pytest.raises(BodyError):
+        with gevent.spawn(gevent.sleep, 5) as g:
+            if delay:
+                gevent.sleep(0.01)  # now running
+            raise BodyError
+    assert g.dead and not g.successful()
+    assert isinstance(g.exception, BodyError)

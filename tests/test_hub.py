@@ -131,7 +131,7 @@ def test_error_in_greenlet_printed_once_with_identity():
     text = stream.getvalue()
     assert text.count("ZeroDivisionError: boom") == 1
     assert "failed with ZeroDivisionError" in text
-    assert "fails" in text and g.name in text and hex(id(g)) in text
+    assert "fails" in text and hex(id(g)) in text  # the repr, as gevent prints it
     # and the hub carries on
     assert gevent.spawn(lambda: 42).get(timeout=5) == 42
 
@@ -163,6 +163,51 @@ def test_error_path_survives_unprintable_exception():
         hub.exception_stream = None
     assert isinstance(g.exception, Nasty)
     assert "Nasty" in stream.getvalue()
+
+
+@pytest.mark.parametrize("raised", [AttributeError, SystemExit])
+def test_failing_custom_handle_error_does_not_break_the_hub(raised, capfd):
+    # gevent prints the handler's own failure and goes on; the hub stays usable.
+    def bad_handle_error(*args):
+        raise raised
+
+    hub = get_hub()
+    hub.handle_error = bad_handle_error
+    try:
+        with pytest.raises(ZeroDivisionError):
+            gevent.spawn(lambda: 1 / 0).get(timeout=5)
+        hub.loop.run_callback(lambda: 1 / 0)
+        for _ in range(2):
+            started = time.monotonic()
+            gevent.sleep(0.02)
+            assert time.monotonic() - started >= 0.015  # the sleep really waited
+    finally:
+        del hub.handle_error
+    assert not hub.dead
+    assert raised.__name__ in capfd.readouterr().err
+
+
+def test_foreign_switch_into_sleeper_is_invalid_switch():
+    # gevent: a greenlet switched into by anything but the hub's wake-up raises
+    # InvalidSwitchError (an AssertionError) from sleep().
+    from gevent.exceptions import InvalidSwitchError
+
+    def sleeper():
+        try:
+            gevent.sleep(2)
+        except AssertionError as error:
+            return error
+        return None
+
+    g = gevent.spawn(sleeper)
+    gevent.sleep(0)  # g is now asleep
+    switcher = gevent.spawn(g.switch, None)
+    result = g.get(timeout=5)
+    assert isinstance(result, InvalidSwitchError) and "Invalid switch" in str(result)
+    switcher.join(5)
+    started = time.monotonic()
+    gevent.sleep(0.02)  # the abandoned wake-up is not delivered to anyone later
+    assert time.monotonic() - started >= 0.015
 
 
 def test_system_exit_in_greenlet_reaches_main():
@@ -329,6 +374,36 @@ def test_hub_destroy_and_recreate():
         "gevent.sleep(0.01); print('ok')\n"
     )
     assert out.stdout.split() == ["True", "True", "ok"], out.stderr
+
+
+def test_hub_destroy_keeps_the_default_loop_for_the_next_hub():
+    # gevent: destroy() without destroy_loop leaves the default loop to the next default hub;
+    # the destroyed hub says so in its repr.
+    out = run_script(
+        "import gevent\n"
+        "from gevent.hub import get_hub\n"
+        "h = get_hub(); loop = h.loop; gevent.sleep(0.01)\n"
+        "h.destroy()\n"
+        "print('destroyed' in repr(h), h.loop is None)\n"
+        "h2 = get_hub(); print(h2.loop is loop)\n"
+        "gevent.sleep(0.01)\n"
+        "h2.destroy(destroy_loop=True); print(get_hub().loop is not loop)\n"
+    )
+    assert out.stdout.split() == ["True", "True", "True", "True"], out.stderr
+
+
+def test_destroy_hub_of_an_ended_thread_from_another_thread():
+    holder = {}
+
+    def run():
+        gevent.spawn(lambda: 0).join(5)
+        holder["hub"] = get_hub()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(10)
+    holder["hub"].destroy(destroy_loop=True)  # gevent: no greenlet.error
+    assert holder["hub"].loop is None
 
 
 def test_signal_handler_runs_promptly_and_cancels():

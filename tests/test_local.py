@@ -108,3 +108,77 @@ def test_contextvars_per_greenlet():
     assert [r[1] for r in results] == [0, 1, 2]
     assert var.get() == "main"
     assert gevent.contextvars.ContextVar is contextvars.ContextVar
+
+
+def test_slots_are_shared_and_win_over_the_greenlet_dict():
+    # gevent (and Python's attribute order): a subclass's slot is one value for every
+    # greenlet, and it is found before the per-greenlet dict.
+    class WithSlot(local):
+        __slots__ = ("shared",)
+
+    obj = WithSlot()
+    obj.shared = 1
+
+    def other():
+        assert obj.shared == 1
+        obj.shared = 2
+
+    gevent.spawn(other).get(timeout=5)
+    assert obj.shared == 2
+    obj.__dict__["shared"] = 42
+    assert obj.shared == 2
+
+
+def test_copy_runs_init_with_the_same_arguments_and_copies_the_dict():
+    import copy
+
+    class WithInit(local):
+        __slots__ = ("given",)
+
+        def __init__(self, given):
+            self.given = given
+
+    thing = object()
+    original = WithInit(thing)
+    original.path = "123"
+    duplicate = copy.copy(original)
+    assert duplicate.given is thing and duplicate.path == "123"
+    duplicate.path = "321"
+    assert original.path == "123"
+
+
+def test_all_local_dicts_for_greenlet():
+    from gevent.local import all_local_dicts_for_greenlet
+
+    def run():
+        x = local()
+        x.foo = 42
+        return id(x), all_local_dicts_for_greenlet(gevent.getcurrent())
+
+    ident, found = gevent.spawn(run).get(timeout=5)
+    assert found == [((local, ident), {"foo": 42})]
+
+
+def test_dead_but_referenced_greenlets_release_their_locals():
+    # gevent: a finished greenlet's attributes are dropped even while the greenlet object is
+    # still referenced; and the local keeps no greenlet's dict alive by itself.
+    import gc
+    import weakref
+
+    class Held:
+        pass
+
+    store = local()
+    refs = []
+
+    def use():
+        value = Held()
+        refs.append(weakref.ref(value))
+        store.value = value
+
+    greenlets = [gevent.spawn(use) for _ in range(3)]
+    gevent.joinall(greenlets, timeout=5)
+    gevent.sleep(0)  # the links that drop the dicts run
+    gc.collect()
+    assert [r() for r in refs] == [None, None, None]
+    assert all(g.dead for g in greenlets)  # still referenced here

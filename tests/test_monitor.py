@@ -605,3 +605,17 @@ def test_plugin_adds_its_check_when_the_monitor_starts(saved_config):
 def test_monitor_provides_its_interface(monitor):
     verify = pytest.importorskip("zope.interface.verify")
     assert verify.verifyObject(events.IPeriodicMonitorThread, monitor)
+
+
+def test_added_function_runs_at_the_next_pass_not_after_its_period(monitor):
+    # gevent: a function just added is due at once; its period counts from its first run.
+    called = threading.Event()
+
+    def check(hub):
+        called.set()
+
+    monitor.add_monitoring_function(check, 30)
+    try:
+        assert called.wait(5)
+    finally:
+        monitor.add_monitoring_function(check, None)

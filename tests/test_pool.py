@@ -218,3 +218,54 @@ def test_resize_counts_the_pools_own_releases():
     gate.set()
     pool.join(timeout=5)
     assert pool._semaphore.counter == 3
+
+
+def test_pool_full_is_a_queue_full():
+    import queue
+
+    assert issubclass(PoolFull, queue.Full)
+    pool = Pool(1)
+    pool.spawn(gevent.sleep, 5)
+    try:
+        with pytest.raises(queue.Full):
+            pool.add(gevent.spawn(gevent.sleep, 0), blocking=False)
+    finally:
+        pool.kill()
+
+
+@pytest.mark.parametrize("method", ["imap", "imap_unordered"])
+def test_imap_goes_on_after_a_failed_task(method):
+    # gevent: a task's error is raised by next() (in its place, for imap) and the remaining
+    # results still come.
+    import io
+
+    from gevent.hub import get_hub
+
+    def divide_by(x):
+        return 1.0 / x
+
+    hub = get_hub()
+    hub.exception_stream = io.StringIO()
+    try:
+        it = getattr(Pool(1), method)(divide_by, [1, 0, 2])
+        assert next(it) == 1.0
+        with pytest.raises(ZeroDivisionError):
+            next(it)
+        assert next(it) == 0.5
+        with pytest.raises(StopIteration):
+            next(it)
+    finally:
+        hub.exception_stream = None
+
+
+def test_join_raise_error_waits_the_timeout_once():
+    import time
+
+    pool = Pool()
+    g = pool.spawn(gevent.sleep, 5)
+    try:
+        started = time.monotonic()
+        assert pool.join(timeout=0.1, raise_error=True) is False
+        assert time.monotonic() - started < 0.19
+    finally:
+        g.kill()

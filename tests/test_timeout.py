@@ -139,3 +139,97 @@ def test_repr():
     t = Timeout(1)
     assert "seconds=1" in repr(t)
     assert str(Timeout(1)) == "1 second"
+
+
+def test_cancelled_timeout_does_not_keep_its_exception_alive():
+    # gevent: once the with-block is left, the exception given to the Timeout can be freed,
+    # though the cancelled timer may wait in the heap.
+    import gc
+    import weakref
+
+    class Error(Exception):
+        pass
+
+    error = Error()
+    error_ref = weakref.ref(error)
+    with Timeout(5, error):
+        gevent.sleep(0.001)
+    del error
+    gc.collect()
+    assert error_ref() is None
+
+
+@pytest.mark.parametrize("kind", ["event", "asyncresult_get", "asyncresult_wait", "join", "get",
+                                  "joinall"])
+def test_timeout_instance_accepted_where_seconds_are(kind):
+    from gevent.event import AsyncResult, Event
+
+    sleeper = gevent.spawn(gevent.sleep, 10)
+    calls = {
+        "event": (lambda t: Event().wait(timeout=t), False),
+        "asyncresult_get": (lambda t: AsyncResult().get(timeout=t), Timeout),
+        "asyncresult_wait": (lambda t: AsyncResult().wait(timeout=t), None),
+        "join": (lambda t: sleeper.join(timeout=t), None),
+        "get": (lambda t: sleeper.get(timeout=t), Timeout),
+        "joinall": (lambda t: gevent.joinall([sleeper], timeout=t), []),
+    }
+    call, expected = calls[kind]
+    timeout = Timeout(0.01)
+    try:
+        started = time.monotonic()
+        if expected is Timeout:
+            with pytest.raises(Timeout) as info:
+                call(timeout)
+            assert info.value is timeout  # the instance given, as gevent raises it
+        else:
+            assert call(timeout) == expected
+        assert time.monotonic() - started >= 0.005
+        assert not timeout.pending  # cancelled after the wait, as gevent does
+        # A custom exception of the Timeout is raised as is.
+        error = RuntimeError("custom")
+        with pytest.raises(RuntimeError):
+            call(Timeout(0.01, error))
+        # Nothing was left behind: a later wait waits for real.
+        started = time.monotonic()
+        gevent.sleep(0.02)
+        assert time.monotonic() - started >= 0.015
+    finally:
+        sleeper.kill()
+
+
+def test_timeout_with_a_non_exception_raises_type_error_when_it_fires():
+    # gevent: a str only changes the message; any other non-exception raises TypeError in
+    # the waiting greenlet when the timeout fires.
+    timeout = Timeout(0.01, "custom words")
+    with pytest.raises(Timeout) as info:
+        with timeout:
+            gevent.sleep(5)
+    assert info.value is timeout and str(timeout).endswith("custom words")
+    with pytest.raises(TypeError, match="exceptions must derive"):
+        with Timeout(0.01, object()):
+            gevent.sleep(5)
+
+
+def test_killall_raises_timeout_when_greenlets_survive():
+    def stubborn(release):
+        while not release:
+            try:
+                gevent.sleep(5)
+            except gevent.GreenletExit:
+                pass
+
+    release: list = []
+    greenlets = [gevent.spawn(stubborn, release) for _ in range(2)]
+    gevent.sleep(0)
+    try:
+        with pytest.raises(Timeout):
+            gevent.killall(greenlets, timeout=0.05)
+        assert not any(g.dead for g in greenlets)
+        given = Timeout(0.05)
+        with pytest.raises(Timeout) as info:
+            gevent.killall(greenlets, timeout=given)
+        assert info.value is given and not given.pending
+    finally:
+        release.append(True)
+        gevent.killall(greenlets, timeout=5)
+    assert all(g.dead for g in greenlets)

@@ -459,3 +459,34 @@ def test_recursive_spawn_later_does_not_grow_memory():
     alive = [o for o in gc.get_objects()
              if isinstance(o, gevent.Greenlet) and getattr(o, "_run", None) is step]
     assert len(alive) <= 1
+
+
+def test_assert_switches_hub_only_fails_when_the_hub_never_ran():
+    # gevent: with hub_only, a block that never switches into the hub fails, however short.
+    import time as _time
+
+    from gevent import util
+
+    with pytest.raises(util._FailedToSwitch) as info:
+        with util.assert_switches(0.5, hub_only=True):
+            _time.sleep(0)
+    assert "To the hub in" in str(info.value) and "(max allowed 0.5000 seconds)" in str(info.value)
+    with util.assert_switches(0.5, hub_only=True):
+        gevent.sleep(0)
+
+
+def test_switch_tracer_names_gevent_reads():
+    from greenlet import getcurrent, gettrace
+
+    from gevent import util
+
+    with util.assert_switches() as outer:
+        assert gettrace() is outer.tracer
+        assert outer.tracer.active_greenlet is getcurrent()
+        with util.assert_switches() as inner:
+            assert inner.tracer.previous_trace_function is outer.tracer
+            marker = object()
+            inner.tracer("switch", (marker, marker))
+            assert inner.tracer.active_greenlet is marker
+            assert outer.tracer.active_greenlet is marker
+        gevent.sleep(0)

@@ -286,7 +286,8 @@ class PeriodicMonitoringThread:
             raise ValueError(f"period must be positive or None, not {period!r}")
         entries = [entry for entry in self._entries if entry[0] != function]
         if period is not None:
-            entries.append([function, float(period), perf_counter() + period, 0.0])
+            # Due at the monitor's next pass, as in gevent, then every *period*.
+            entries.append([function, float(period), perf_counter(), 0.0])
         self._entries = entries
         self._wake_up()
 

@@ -63,7 +63,13 @@ def _wait_on_watcher(hub, watcher, timeout, timeout_exc) -> None:
             entry = hub.loop._timers.add(monotonic() + timeout, current.switch, (_TIMED_OUT,),
                                          True)
         result = _RawGreenlet.switch(hub)
-        if result is _TIMED_OUT:
+        if result is not watcher:
+            if result is not _TIMED_OUT:
+                from .exceptions import InvalidSwitchError
+
+                raise InvalidSwitchError(
+                    f"Invalid switch into {current!r}: got {result!r} (expected {watcher!r})"
+                )
             if timeout_exc is _NONE:
                 raise _default_timeout_exc()
             if isinstance(timeout_exc, type):

@@ -40,13 +40,17 @@ class SwitchTracer:
         self._active = False
         self._stretch_start: float | None = None
         self._stretch_greenlet: Any = None
+        #: How many of those switches went into the hub.
+        self.hub_switch_count = 0
+        #: The greenlet running now, as far as this tracer saw (gevent's name).
+        self.active_greenlet: Any = None
 
     def install(self) -> None:
         """Start tracing the current thread; the current greenlet's stretch starts now."""
         self._previous = greenlet.settrace(self)
         self._active = True
         now = self.started_at = perf_counter()
-        current = getcurrent()
+        current = self.active_greenlet = getcurrent()
         if current is not self.hub:
             self._stretch_start = now
             self._stretch_greenlet = current
@@ -62,6 +66,12 @@ class SwitchTracer:
             greenlet.settrace(self._previous)
         # Otherwise someone installed a tracer on top of ours and chains to us; we stay in
         # their chain but only forward from now on.
+
+    # Compatibility: names that gevent's users and tests reach.
+
+    @property
+    def previous_trace_function(self) -> Any:
+        return self._previous
 
     @property
     def elapsed(self) -> float:
@@ -81,11 +91,13 @@ class SwitchTracer:
     def __call__(self, event: str, args: Any) -> None:
         if self._active and (event == "switch" or event == "throw"):
             origin, target = args
+            self.active_greenlet = target
             self.switch_count += 1
             now = perf_counter()
             hub = self.hub
             if self.hub_only:
                 if target is hub:
+                    self.hub_switch_count += 1
                     self._end_stretch(now)
                 elif origin is hub or self._stretch_start is None:
                     self._stretch_start = now

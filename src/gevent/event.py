@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from greenlet import getcurrent
 
 from ._semaphore import (
+    _RAWLINK,
     _TIMED_OUT,
     _blocking_error,
     _cancel_wake,
@@ -24,7 +25,7 @@ from ._semaphore import (
 )
 from .hub import _get_hub_noargs as get_hub
 from .hub import _threadlocal
-from .timeout import Timeout
+from .timeout import Timeout, _wait_under
 
 __all__ = ["Event", "AsyncResult"]
 
@@ -82,6 +83,8 @@ class Event(_Linkable):
         """
         if self._flag:
             return True
+        if timeout is not None and isinstance(timeout, Timeout):
+            return _wait_under(timeout, self.wait, False)
         current = getcurrent()
         hub = _threadlocal.hub
         if hub is None:
@@ -123,7 +126,9 @@ class AsyncResult(_Linkable, Generic[T]):
     :class:`concurrent.futures.Future`, through ``result()``/``done()``.
     """
 
-    __slots__ = ("_value", "_exc_info", "_imap_task_index")
+    # _woken_raw: (callback, wait-queue entry) of the rawlink callbacks the last notification
+    # queued, so that unlink() still stops those that have not run yet.
+    __slots__ = ("_value", "_exc_info", "_imap_task_index", "_woken_raw")
 
     if not TYPE_CHECKING:
         # types.GenericAlias, as concurrent.futures.Future uses; mypy takes Generic[T].
@@ -134,6 +139,7 @@ class AsyncResult(_Linkable, Generic[T]):
         self._value: Any = _NOT_SET
         self._exc_info: tuple | None = None
         self._imap_task_index = None
+        self._woken_raw: list | None = None
 
     def __repr__(self) -> str:
         if self._value is not _NOT_SET:
@@ -182,7 +188,7 @@ class AsyncResult(_Linkable, Generic[T]):
         """Store *value* and wake all waiters. Never switches."""
         self._value = value
         if self._links:
-            _event_notify(self)
+            self._notify()
 
     def set_exception(self, exception: BaseException, exc_info=None) -> None:
         """Store *exception* (raised by ``get()``) and wake all waiters.
@@ -196,7 +202,7 @@ class AsyncResult(_Linkable, Generic[T]):
         else:
             self._exc_info = (type(exception), exception, exception.__traceback__)
         if self._links:
-            _event_notify(self)
+            self._notify()
 
     def __call__(self, source) -> None:
         """Take the outcome of *source* (a finished Greenlet): use as a link callback."""
@@ -205,7 +211,36 @@ class AsyncResult(_Linkable, Generic[T]):
         else:
             self.set_exception(source.exception, getattr(source, "exc_info", None))
 
-    _notify = _event_notify
+    def _notify(self) -> None:
+        """Wake every link; remember the rawlink callbacks queued, for unlink()."""
+        links = self._links
+        current_hub = _threadlocal.hub
+        woken_raw = None
+        while links:
+            try:
+                rec = links.popleft()
+            except IndexError:  # emptied by another thread
+                break
+            callback = rec[0]
+            raw = rec[2] is _RAWLINK
+            _queue_wake(rec, self, current_hub)
+            if raw:
+                if woken_raw is None:
+                    woken_raw = []
+                woken_raw.append((callback, rec))
+        self._woken_raw = woken_raw
+
+    def unlink(self, callback) -> None:
+        """Remove a rawlink callback, even one whose call is queued and has not run yet (as
+        gevent does: a callback that unlinks the others stops them)."""
+        _Linkable.unlink(self, callback)
+        woken_raw = self._woken_raw
+        if woken_raw:
+            for pair in woken_raw:
+                if pair[0] == callback:
+                    woken_raw.remove(pair)
+                    _cancel_wake(pair[1])
+                    return
 
     # -- waiting ---------------------------------------------------------------------------
 
@@ -214,10 +249,9 @@ class AsyncResult(_Linkable, Generic[T]):
 
     def _raise_exception(self):
         exc_info = self._exc_info
-        exception = exc_info[1]
-        if exc_info[2] is not None:
-            raise exception.with_traceback(exc_info[2])
-        raise exception
+        # Always from the traceback captured when it was set (None if none was): raising the
+        # instance as is would grow its traceback with the frames of every get().
+        raise exc_info[1].with_traceback(exc_info[2])
 
     def get(self, block: bool = True, timeout: float | None = None) -> T:
         """Return the value, or raise the exception. A switch point while not ready.
@@ -231,7 +265,9 @@ class AsyncResult(_Linkable, Generic[T]):
         if self._exc_info is None:
             if not block:
                 raise Timeout()
-            if not self._wait_ready(timeout):
+            if timeout is not None and isinstance(timeout, Timeout):
+                _wait_under(timeout, self._wait_ready)
+            elif not self._wait_ready(timeout):
                 raise Timeout(timeout)
             value = self._value
             if value is not _NOT_SET:
@@ -248,7 +284,10 @@ class AsyncResult(_Linkable, Generic[T]):
         Returns the value (None if an exception was set or *timeout* passed first).
         """
         if not self.ready():
-            self._wait_ready(timeout)
+            if timeout is not None and isinstance(timeout, Timeout):
+                _wait_under(timeout, self._wait_ready, False)
+            else:
+                self._wait_ready(timeout)
         return self.value
 
     # -- concurrent.futures compatibility --------------------------------------------------

@@ -101,6 +101,12 @@ def notify(event: Any) -> None:
         subscriber(event)
 
 
+if _zope_subscribers is not None:
+    # With zope.event installed, notify *is* zope.event.notify (as in gevent): one function
+    # whoever imports it, calling the same list.
+    from zope.event import notify  # type: ignore[no-redef]  # noqa: F811
+
+
 def _plugins(group: str) -> list[Any]:
     found = entry_points(group=group)
     seen: set[tuple[str, str]] = set()

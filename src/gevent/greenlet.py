@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from itertools import count
 from time import monotonic
 from types import GenericAlias
 from typing import Any, Generic, TypeVar, overload
@@ -17,16 +18,17 @@ from greenlet import GreenletExit, getcurrent
 from greenlet import greenlet as RawGreenlet
 
 from ._linkable import _TIMED_OUT, _ForeignLink
+from .hub import _config_checked, _threadlocal, _track_tree, _tracking, _tree_locals_of
 from .hub import _get_hub_noargs as get_hub
-from .hub import _threadlocal
-from .timeout import Timeout
+from .timeout import Timeout, _wait_under
 
 __all__ = ["Greenlet", "joinall", "killall"]
 
 T = TypeVar("T")
 _R = TypeVar("_R")
 
-_sys_getframe = sys._getframe
+# Compatibility: gevent's tests replace greenlet.sys_getframe; read at each spawn.
+sys_getframe = sys._getframe
 _THIS_FILE = __file__
 
 
@@ -45,20 +47,6 @@ _CANCELLED = _StartState("cancelled")
 
 _NO_ERROR = (None, None, None)
 _NO_SPAWN_INFO = (None,)
-_tracking = [True]
-_config_checked = [False]
-
-
-def _track_tree() -> bool:
-    if not _config_checked[0]:
-        _config_checked[0] = True
-        try:
-            from ._config import config
-
-            _tracking[0] = bool(config.track_greenlet_tree)
-        except Exception:  # config unavailable (bootstrapping): keep the default, tracking on
-            pass
-    return _tracking[0]
 
 
 class _Frame:
@@ -91,8 +79,9 @@ class SpawnedLink:
         self.callback = callback
 
     def __call__(self, source) -> None:
-        g = Greenlet(self.callback, source)
-        g.start()
+        # Called from the hub: run the callback at once in a plain greenlet (as gevent does),
+        # so a callback that unlinks the others stops them before the hub calls them.
+        RawGreenlet(self.callback, getcurrent()).switch(source)
 
     def __hash__(self) -> int:
         return hash(self.callback)
@@ -124,35 +113,6 @@ class FailureSpawnedLink(SpawnedLink):
             SpawnedLink.__call__(self, source)
 
 
-class _IdentRegistry:
-    """Small integers for greenlets, reused after the greenlet is gone."""
-
-    def __init__(self) -> None:
-        import weakref
-
-        self._idents: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self._free: list[int] = []
-        self._next = 1
-
-    def get(self, obj) -> int:
-        ident = self._idents.get(obj)
-        if ident is None:
-            import heapq
-            import weakref
-
-            if self._free:
-                ident = heapq.heappop(self._free)
-            else:
-                ident = self._next
-                self._next += 1
-            self._idents[obj] = ident
-            weakref.finalize(obj, heapq.heappush, self._free, ident)
-        return ident
-
-
-_idents = _IdentRegistry()
-
-
 class Greenlet(RawGreenlet, Generic[T]):
     """A greenlet that runs ``run(*args, **kwargs)`` (or a subclass's ``_run``) once started."""
 
@@ -169,7 +129,8 @@ class Greenlet(RawGreenlet, Generic[T]):
     # to the instance dict).
     __slots__ = (
         "_run", "args", "kwargs", "value", "_exc_info", "_start_event", "_notifier",
-        "_links", "spawning_greenlet", "_spawn_info", "_name",
+        "_links", "spawning_greenlet", "_spawn_info", "_name", "_formatted_info",
+        "_finish_seq",
     )  # fmt: skip
     value: Any
     _exc_info: tuple | None
@@ -183,6 +144,7 @@ class Greenlet(RawGreenlet, Generic[T]):
     # (spawn-tree locals, code, lasti, code, ...) when config.track_greenlet_tree is on,
     # else _NO_SPAWN_INFO.
     _spawn_info: tuple
+    _formatted_info: str
 
     def __init__(self, run: Callable[..., T] | None = None, *args: Any, **kwargs: Any) -> None:
         hub = _threadlocal.hub
@@ -192,9 +154,17 @@ class Greenlet(RawGreenlet, Generic[T]):
         # the base class's parent property for an attribute missing from __slots__.)
         self.parent = hub  # type: ignore[misc]
         if run is not None:
+            if not callable(run):
+                raise TypeError("The run argument or self._run must be callable")
             self._run = run
-        elif not callable(getattr(self, "_run", None)):
-            raise TypeError("The run argument or self._run must be callable")
+        else:
+            own = getattr(self, "_run", _default_run)
+            if own is _default_run:
+                # A plain Greenlet() runs nothing (returns None) unless _run is set before
+                # it starts, as gevent's does.
+                self._run = _default_run  # type: ignore[assignment]
+            elif not callable(own):
+                raise TypeError("The run argument or self._run must be callable")
         self.args = args
         self.kwargs = kwargs
         self.value = None
@@ -204,19 +174,23 @@ class Greenlet(RawGreenlet, Generic[T]):
         self._links = ()
         if _tracking[0] and (_config_checked[0] or _track_tree()):
             spawner = getcurrent()
-            try:
-                tree_locals = spawner.spawn_tree_locals
-            except AttributeError:
-                tree_locals = {}
-                if spawner.parent is None:
-                    spawner.spawn_tree_locals = tree_locals
+            tree_locals: dict | None
+            if spawner.parent is None:
+                tree_locals = {}  # each child of a root (the main greenlet) is a new tree
+            else:
+                tree_locals = getattr(spawner, "spawn_tree_locals", None)
+                if tree_locals is None:
+                    tree_locals = _tree_locals_of(spawner)
             # The spawner's one weak reference (CPython hands out the same one again).
             self.spawning_greenlet = wref(spawner)
             # (tree locals, code, lasti, code, lasti, ...): one flat tuple that the collector
             # untracks after its first pass (nothing in it is tracked while the tree locals
             # are empty). f_lasti, not f_lineno: a line number walks the line table; lines
             # are computed only when someone asks (spawning_stack).
-            frame: Any = _sys_getframe(1)
+            try:
+                frame: Any = sys_getframe()  # this frame: skipped below with the others here
+            except ValueError:  # no caller frame (called from C at the bottom of a stack)
+                frame = None
             while frame is not None and frame.f_code.co_filename == _THIS_FILE:
                 frame = frame.f_back  # Greenlet.spawn, subclasses' __init__ in this module
             info: list = [tree_locals]
@@ -236,8 +210,9 @@ class Greenlet(RawGreenlet, Generic[T]):
 
     @property
     def minimal_ident(self) -> int:
-        """A small integer naming this greenlet, reused once it is gone."""
-        return _idents.get(self)
+        """A small integer naming this greenlet among its hub's, reused once it is gone."""
+        # The hub keeps the registry: a greenlet whose parent is not a hub has no ident.
+        return self.parent.ident_registry.get(self)
 
     @property
     def name(self) -> str:
@@ -271,22 +246,38 @@ class Greenlet(RawGreenlet, Generic[T]):
         return self.parent.loop
 
     def _formatinfo(self) -> str:
+        # Computed once: the function and arguments are dropped when the greenlet finishes.
+        try:
+            return self._formatted_info
+        except AttributeError:
+            pass
         func = _given_run(self)
-        if func is None:
-            return ""
-        name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None)
-        if name is None:
-            name = repr(func)
+        if func is None or func is _default_run:
+            text = "_run"  # a subclass's _run method, or nothing to run
         else:
-            im_self = getattr(func, "__self__", None)
-            if im_self is not None and im_self is not self:
-                name = f"{im_self!r}.{getattr(func, '__name__', name)}"
-        args = [repr(a)[:50] for a in self.args]
-        args.extend(f"{k}={v!r}"[:50] for k, v in self.kwargs.items())
-        return f": {name}({', '.join(args)})"
+            bound_to = getattr(func, "__self__", None)
+            if bound_to is self:
+                text = "_run"
+            elif bound_to is not None:
+                text = repr(func)
+            else:
+                text = getattr(func, "__name__", None) or repr(func)
+        args = [repr(arg)[:50] for arg in self.args]
+        args.extend(f"{key}={repr(value)[:50]}" for key, value in self.kwargs.items())
+        if args:
+            text += f"({', '.join(args)})"
+        self._formatted_info = text
+        return text
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name!r} at {id(self):#x}{self._formatinfo()}>"
+        # The name shows once it was given or asked for (asking allocates the ident).
+        try:
+            name = f' "{self._name}"'
+        except AttributeError:
+            parent = self.parent
+            registry = getattr(parent, "_ident_registry", None)
+            name = f' "{self.name}"' if registry is not None and registry.has(self) else ""
+        return f"<{type(self).__name__}{name} at {id(self):#x}: {self._formatinfo()}>"
 
     __str__ = __repr__
 
@@ -304,7 +295,8 @@ class Greenlet(RawGreenlet, Generic[T]):
 
     @property
     def started(self) -> bool:
-        return self._start_event is not None
+        """The same as ``bool(self)``: started and not finished (gevent's meaning)."""
+        return self.__bool__()
 
     def ready(self) -> bool:
         """True once the greenlet has finished (with a value or an exception)."""
@@ -374,6 +366,9 @@ class Greenlet(RawGreenlet, Generic[T]):
     @classmethod
     def spawn_later(cls, seconds: float, *args: Any, **kwargs: Any) -> Greenlet[Any]:
         """Create a greenlet and start it after *seconds*."""
+        if cls is Greenlet and not args and "run" not in kwargs:
+            # spawn_later(func) forgot the seconds; gevent refuses it the same way.
+            raise TypeError("spawn_later() needs the seconds and a function to run")
         g = cls(*args, **kwargs)
         g.start_later(seconds)
         return g
@@ -409,6 +404,7 @@ class Greenlet(RawGreenlet, Generic[T]):
 
     def _report_result(self, result: Any) -> None:
         self._exc_info = _NO_ERROR
+        self._finish_seq = _next_finish_seq()  # joinall() returns in completion order
         self.value = result
         if self._links and self._notifier is None:
             self._schedule_notify()
@@ -421,6 +417,7 @@ class Greenlet(RawGreenlet, Generic[T]):
             self._report_result(exc_info[1])
             return
         self._exc_info = (exc_info[0], exc_info[1], exc_info[2])
+        self._finish_seq = _next_finish_seq()
         if self._links and self._notifier is None:
             self._schedule_notify()
         try:
@@ -537,6 +534,8 @@ class Greenlet(RawGreenlet, Generic[T]):
     # -- waiting -----------------------------------------------------------------------------
 
     def _wait(self, timeout: float | None) -> bool:
+        # The deadline first: a bad timeout must raise before anything is registered.
+        deadline = None if timeout is None else monotonic() + max(timeout, 0.0)
         current = getcurrent()
         hub = _threadlocal.hub
         if hub is None:
@@ -559,9 +558,8 @@ class Greenlet(RawGreenlet, Generic[T]):
             # Another thread will wake us: our loop must not decide it has nothing left to do.
             hub.loop._add_ref()
         timer = None
-        if timeout is not None:
-            timer = hub.loop._timers.add(monotonic() + max(timeout, 0.0), current.switch,
-                                         (_TIMED_OUT,), True)
+        if deadline is not None:
+            timer = hub.loop._timers.add(deadline, current.switch, (_TIMED_OUT,), True)
         try:
             result = hub.switch()
         except BaseException:
@@ -581,7 +579,10 @@ class Greenlet(RawGreenlet, Generic[T]):
         """Wait until the greenlet finishes or *timeout* seconds pass. A switch point."""
         if self._exc_info is not None or self.dead:
             return
-        self._wait(timeout)
+        if timeout is not None and isinstance(timeout, Timeout):
+            _wait_under(timeout, self._wait, False)
+        else:
+            self._wait(timeout)
 
     def get(self, block: bool = True, timeout: float | None = None) -> T:
         """Return the result, or raise the greenlet's exception. A switch point.
@@ -592,7 +593,9 @@ class Greenlet(RawGreenlet, Generic[T]):
         if not self.ready():
             if not block:
                 raise Timeout()
-            if not self._wait(timeout):
+            if timeout is not None and isinstance(timeout, Timeout):
+                _wait_under(timeout, self._wait)
+            elif not self._wait(timeout):
                 raise Timeout(timeout)
             if not self.ready():
                 raise Timeout(timeout)
@@ -607,10 +610,15 @@ class Greenlet(RawGreenlet, Generic[T]):
         return self
 
     def __exit__(self, typ, value, tb) -> None:
+        # A clean exit joins; a body that raised kills the greenlet with that exception. The
+        # greenlet is killed even when join() itself raises.
         if typ is None:
-            self.join()
+            try:
+                self.join()
+            finally:
+                self.kill()
         else:
-            self.kill()
+            self.kill(value if value is not None else typ)
 
     # -- the run-time checks some libraries use ----------------------------------------------
 
@@ -624,7 +632,14 @@ class Greenlet(RawGreenlet, Generic[T]):
         _spawn_callbacks.discard(callback)
 
 
+def _default_run(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+_default_run.__name__ = _default_run.__qualname__ = "_run"
+
 _spawn_callbacks: set = set()
+_next_finish_seq = count().__next__
 _RUN_SLOT = Greenlet.__dict__["_run"]
 
 
@@ -657,12 +672,15 @@ def _kill(glet: Greenlet, exception: Any) -> None:
 
 def joinall(greenlets, timeout: float | None = None, raise_error: bool = False,
             count: int | None = None) -> list:
-    """Wait for the *greenlets* to finish (up to *timeout*); return those that did.
+    """Wait for the *greenlets* to finish (up to *timeout*); return those that did, in the
+    order they finished (those already finished first, in the order given).
 
     With *raise_error*, raise the first exception any of them raised. A switch point.
     """
     from ._waiting import iwait, wait
 
+    if timeout is not None and isinstance(timeout, Timeout):
+        return _joinall_under(greenlets, timeout, raise_error, count)
     if not raise_error:
         if count is None:
             greenlets = list(greenlets)
@@ -677,10 +695,25 @@ def joinall(greenlets, timeout: float | None = None, raise_error: bool = False,
     return done
 
 
+def _joinall_under(greenlets, timeout: Timeout, raise_error: bool, count: int | None) -> list:
+    # A Timeout instance for timeout= (gevent's joinall takes only seconds; accepting the
+    # instance too, as every other wait does, is a superset): when it fires, what finished.
+    greenlets = list(greenlets)
+    before = _next_finish_seq()
+    done = _wait_under(timeout, lambda _: joinall(greenlets, None, raise_error, count), None)
+    if done is None:
+        done = _completion_order([g for g in greenlets if g.ready()], before)
+    return done
+
+
 def _join_in_order(greenlets: list, timeout: float | None) -> list:
     # Joining one greenlet at a time links only the greenlet we wait for; the others finish
-    # meanwhile without any notification work. Much cheaper than linking every greenlet.
+    # meanwhile without any notification work. Much cheaper than linking every greenlet. The
+    # result is then put in gevent's order (that of iwait): the greenlets that had finished
+    # before the call in the order given, then the others in the order they finished, read
+    # from the sequence number each one takes when it finishes.
     deadline = None if timeout is None else monotonic() + timeout
+    before = _next_finish_seq()
     for g in greenlets:
         if g._exc_info is None and not g.dead:
             if deadline is None:
@@ -688,13 +721,38 @@ def _join_in_order(greenlets: list, timeout: float | None) -> list:
             else:
                 remaining = deadline - monotonic()
                 if remaining <= 0 or not g._wait(remaining):
-                    return [x for x in greenlets if x.ready()]
-    return greenlets
+                    return _completion_order([x for x in greenlets if x.ready()], before)
+    return _completion_order(greenlets, before)
+
+
+def _finish_seq_of(glet) -> int:
+    try:
+        return glet._finish_seq
+    except AttributeError:  # dead without having run through Greenlet.run (a raw throw)
+        return -1
+
+
+def _completion_order(done: list, before: int) -> list:
+    try:
+        seqs = [g._finish_seq for g in done]
+    except AttributeError:
+        pass
+    else:
+        if seqs == sorted(seqs):  # the common case, greenlets run as spawned: one C pass
+            return done
+    finished_before = [g for g in done if _finish_seq_of(g) < before]
+    finished_during = [g for g in done if _finish_seq_of(g) >= before]
+    finished_during.sort(key=_finish_seq_of)
+    return finished_before + finished_during
 
 
 def killall(greenlets, exception: Any = GreenletExit, block: bool = True,
             timeout: float | None = None) -> None:
-    """Kill every greenlet in *greenlets*; with *block*, wait (up to *timeout*) for them."""
+    """Kill every greenlet in *greenlets*; with *block*, wait for them to die. A switch point
+    when blocking.
+
+    Raises :class:`Timeout` if some are still alive after *timeout* (seconds or a Timeout).
+    """
     greenlets = list(greenlets)
     if not greenlets:
         return
@@ -715,4 +773,9 @@ def killall(greenlets, exception: Any = GreenletExit, block: bool = True,
     if block and waitable:
         from ._waiting import wait
 
-        wait(waitable, timeout=timeout)
+        # As gevent documents: greenlets still alive when *timeout* passes raise Timeout.
+        timer = Timeout._start_new_or_dummy(timeout)
+        try:
+            wait(waitable)
+        finally:
+            timer.cancel()

@@ -13,8 +13,10 @@ from _thread import _local as _thread_local
 from datetime import datetime, timezone
 from threading import get_ident, main_thread
 from time import monotonic
+from weakref import ref as _wref
 
 from greenlet import GreenletExit, getcurrent
+from greenlet import error as RawGreenletError
 from greenlet import greenlet as RawGreenlet
 
 from ._core import Loop, _fork
@@ -126,6 +128,33 @@ def get_loop():
     return get_hub().loop
 
 
+# config.track_greenlet_tree, read once, on the first spawn.
+_tracking = [True]
+_config_checked = [False]
+
+
+def _track_tree() -> bool:
+    if not _config_checked[0]:
+        _config_checked[0] = True
+        try:
+            from ._config import config
+
+            _tracking[0] = bool(config.track_greenlet_tree)
+        except Exception:  # config unavailable (bootstrapping): keep the default, tracking on
+            pass
+    return _tracking[0]
+
+
+def _tree_locals_of(spawner) -> dict:
+    """The spawn-tree locals for a child of *spawner*, which has none yet: a new tree. The
+    dict is kept on a spawner that is not a root (the hub, a raw greenlet), so its other
+    children share it; each child of a root (the main greenlet) starts a tree of its own."""
+    tree_locals: dict = {}
+    if spawner.parent is not None:
+        spawner.spawn_tree_locals = tree_locals
+    return tree_locals
+
+
 def _root_greenlet():
     glet = getcurrent()
     while glet.parent is not None:
@@ -153,6 +182,35 @@ def _format_waiting(glet) -> list[str]:
     return [f"{fs.filename}:{fs.lineno} in {fs.name}" for fs in stack]
 
 
+class _IdentRegistry:
+    """Small integers (from 0) for objects, reused after the object is gone. One per hub."""
+
+    def __init__(self) -> None:
+        import weakref
+
+        self._idents: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._free: list[int] = []
+        self._next = 0
+
+    def get(self, obj) -> int:
+        ident = self._idents.get(obj)
+        if ident is None:
+            import heapq
+            import weakref
+
+            if self._free:
+                ident = heapq.heappop(self._free)
+            else:
+                ident = self._next
+                self._next += 1
+            self._idents[obj] = ident
+            weakref.finalize(obj, heapq.heappush, self._free, ident)
+        return ident
+
+    def has(self, obj) -> bool:
+        return obj in self._idents
+
+
 class Hub(RawGreenlet):
     """The greenlet that runs this thread's event loop."""
 
@@ -170,6 +228,10 @@ class Hub(RawGreenlet):
         self.thread_ident = get_ident()
         if default is None:
             default = self.thread_ident == main_thread().ident
+        if loop is None and default and _kept_default_loop:
+            kept = _kept_default_loop.pop()
+            if not kept.destroyed:
+                loop = kept
         if loop is None or isinstance(loop, str):
             backend = loop
             if backend is None:
@@ -179,6 +241,7 @@ class Hub(RawGreenlet):
             loop = Loop(backend, default=default)
         self.loop = loop
         loop.error_handler = self
+        loop.escaping_errors = (HubDestroyed,)
         self._threadpool = None
         self._resolver = None
         self._exception_stream = None
@@ -237,6 +300,22 @@ class Hub(RawGreenlet):
     @resolver.deleter
     def resolver(self) -> None:
         self._resolver = None
+
+    # -- identity ----------------------------------------------------------------------------
+
+    _ident_registry = None
+
+    @property
+    def ident_registry(self):
+        """Hands out the ``minimal_ident`` of this hub's greenlets (and of the hub itself)."""
+        registry = self._ident_registry
+        if registry is None:
+            registry = self._ident_registry = _IdentRegistry()
+        return registry
+
+    @property
+    def minimal_ident(self) -> int:
+        return self.ident_registry.get(self)
 
     # -- switching ---------------------------------------------------------------------------
 
@@ -397,9 +476,17 @@ class Hub(RawGreenlet):
                 self.throw(HubDestroyed(destroy_loop))
             except HubDestroyed:
                 pass  # the hub was not running: nothing to unwind
+            except RawGreenletError:
+                # The hub of a thread that has ended, destroyed from another thread: its
+                # greenlets cannot be switched into any more; there is nothing to unwind.
+                pass
         loop = self.loop
-        if destroy_loop and loop is not None:
-            loop.destroy()
+        if loop is not None:
+            if destroy_loop:
+                loop.destroy()
+            elif loop.default:
+                # The default loop outlives its hub: the next default hub runs on it again.
+                _kept_default_loop[:] = [loop]
             self.loop = None
         if _threadlocal.hub is self:
             _threadlocal.hub = None
@@ -459,10 +546,12 @@ class Hub(RawGreenlet):
 
     def __repr__(self) -> str:
         loop = self.loop
-        return (
-            f"<Hub {self.name!r} at {id(self):#x} thread_ident={self.thread_ident:#x} "
-            f"{'dead' if self.dead else 'alive'} loop={loop!r}>"
-        )
+        state = "destroyed" if loop is None else f"{'dead' if self.dead else 'alive'} loop={loop!r}"
+        return f"<Hub {self.name!r} at {id(self):#x} thread_ident={self.thread_ident:#x} {state}>"
+
+
+# A default loop whose hub was destroyed without it (hub.destroy()), for the next default hub.
+_kept_default_loop: list = []
 
 
 class _JoinTimeout:
@@ -610,16 +699,32 @@ def sleep(seconds: float = 0, ref: bool = True) -> None:
         entry = [current, None]  # the loop switches into it (see _core/_loop.py)
         loop._ready.append(entry)
         try:
-            _raw_switch(hub)
+            result = _raw_switch(hub)
         except BaseException:
             entry[0] = None
             raise
+        if result is not _NO_ARGS:
+            entry[0] = None
+            raise _invalid_switch(current, result)
     else:
-        entry = loop._timers.add(monotonic() + seconds, current.switch, (), ref)
+        entry = loop._timers.add(monotonic() + seconds, current.switch, _NO_ARGS, ref)
         try:
-            _raw_switch(hub)
+            result = _raw_switch(hub)
         finally:
             loop._timers.cancel(entry)
+        if result is not _NO_ARGS:
+            raise _invalid_switch(current, result)
+
+
+# What switch() with no arguments returns: the loop's wake-up of a sleeper. Anything else came
+# from some other code switching into the sleeping greenlet, which gevent reports as an error.
+_NO_ARGS: tuple = ()
+
+
+def _invalid_switch(current, result) -> InvalidSwitchError:
+    return InvalidSwitchError(
+        f"Invalid switch into {current!r}: got {result!r} (expected the hub's wake-up)"
+    )
 
 
 def idle(priority: int = 0) -> None:
@@ -652,6 +757,13 @@ def spawn_raw(function, *args, **kwargs):
 
         function = functools.partial(function, **kwargs)
     glet = RawGreenlet(function, hub)
+    if _tracking[0] and (_config_checked[0] or _track_tree()):
+        spawner = getcurrent()
+        glet.spawning_greenlet = _wref(spawner)
+        try:
+            glet.spawn_tree_locals = spawner.spawn_tree_locals
+        except AttributeError:
+            glet.spawn_tree_locals = _tree_locals_of(spawner)
     hub.loop.run_callback(glet.switch, *args)
     return glet
 

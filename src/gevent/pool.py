@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from itertools import count as _count
+from queue import Full as QueueFull
 from typing import Any, NoReturn, TypeVar, overload
 
 from greenlet import GreenletExit, getcurrent
@@ -28,7 +29,7 @@ _T = TypeVar("_T")
 _R = TypeVar("_R")
 
 
-class PoolFull(Exception):
+class PoolFull(QueueFull):
     """Raised by ``Pool.add``/``spawn`` when no slot frees up in time (or at once, without
     blocking)."""
 
@@ -88,10 +89,13 @@ class IMapUnordered(Greenlet):
         if item is _END:
             self.queue.put(_END)  # every later next() ends too
             raise StopIteration
-        if isinstance(item, _Failure):
+        if isinstance(item, _Failure):  # the input itself failed: nothing more comes
             self.queue.put(_END)
             item.raise_exc()
-        return self._unwrap(item)
+        value = self._unwrap(item)
+        if isinstance(value, _Failure):  # one task failed: raised here, the others go on
+            value.raise_exc()
+        return value
 
     next = __next__
 
@@ -115,7 +119,8 @@ class IMapUnordered(Greenlet):
         if task.successful():
             self.queue.put((index, task.value))
         else:
-            self.queue.put(_Failure(task.exception, getattr(task, "_raise_exception", None)))
+            failure = _Failure(task.exception, getattr(task, "_raise_exception", None))
+            self.queue.put((index, failure))
         self._maybe_end()
 
     def _on_finish(self, _self) -> None:
@@ -156,7 +161,10 @@ class IMap(IMapUnordered):
         self._next_index = index + 1
         if self._result_semaphore is not None:
             self._result_semaphore.release()
-        return item[1]
+        value = item[1]
+        if isinstance(value, _Failure):  # raised in its place; the next results still come
+            value.raise_exc()
+        return value
 
     next = __next__
 
@@ -337,12 +345,13 @@ class Group(GroupMappingMixin):
         """
         if raise_error:
             greenlets = self.greenlets.copy()
-            self._empty_event.wait(timeout=timeout)
+            finished = self._empty_event.wait(timeout=timeout)
             for greenlet in greenlets:
                 if greenlet.exception is not None:
                     if hasattr(greenlet, "_raise_exception"):
                         greenlet._raise_exception()
                     raise greenlet.exception
+            return finished
         return self._empty_event.wait(timeout=timeout)
 
     def kill(self, exception: Any = GreenletExit, block: bool = True,

@@ -42,6 +42,7 @@ class _FakeTimer:
 
 
 _FAKE_TIMER = _FakeTimer()
+_RAISE: Any = object()
 
 
 class Timeout(BaseException):
@@ -72,11 +73,12 @@ class Timeout(BaseException):
         if seconds is None:
             return
         exc = self.exception
-        if exc is None or exc is False:
-            exc = self
+        if exc is None or exc is False or isinstance(exc, str):
+            exc = self  # a str only changes the message
         elif not (isinstance(exc, BaseException)
                   or (isinstance(exc, type) and issubclass(exc, BaseException))):
-            exc = self
+            # What raising it would do, raised where the timeout fires, as in gevent.
+            exc = TypeError(f"exceptions must derive from BaseException, not {exc!r}")
         timers = self._timers = get_hub().loop._timers
         self._entry = timers.add(
             monotonic() + (seconds if seconds > 0 else 0.0), self._expire, (getcurrent(), exc),
@@ -100,6 +102,9 @@ class Timeout(BaseException):
 
     @staticmethod
     def _start_new_or_dummy(timeout: Any, exception: Any = None) -> Any:
+        """A started timer for *timeout*: a number of seconds (a new Timeout raising
+        *exception*), a Timeout instance (started unless pending), or None (a dummy that
+        never fires). Either way the caller cancels it when done."""
         if timeout is None:
             return _FAKE_TIMER
         return Timeout.start_new(timeout, exception)
@@ -155,6 +160,25 @@ class Timeout(BaseException):
         if value is self and self.exception is False:
             return True
         return False
+
+
+def _wait_under(timeout: Timeout, wait: Callable[[None], T], timed_out: Any = _RAISE) -> T:
+    """Run ``wait(None)`` under *timeout*, a Timeout instance given where seconds are accepted.
+
+    As gevent does: the Timeout is started unless already pending, and cancelled afterwards
+    whatever happened. When it fires with itself as the error, a waiting call that reports a
+    timeout by its result (``Event.wait``, ``join``) returns *timed_out*; a call that raises
+    on timeout (``get``, or no *timed_out* given) lets it propagate, as does any other error.
+    """
+    timer = Timeout._start_new_or_dummy(timeout)
+    try:
+        return wait(None)
+    except Timeout as ex:
+        if ex is not timer or timed_out is _RAISE:
+            raise
+        return timed_out
+    finally:
+        timer.cancel()
 
 
 def with_timeout(seconds: float | None, function: Callable[..., T], *args: Any,

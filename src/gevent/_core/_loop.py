@@ -118,6 +118,9 @@ class Loop:
         self.thread_ident = get_ident()
         #: Set by the hub: an object with ``handle_error(context, type, value, tb)``.
         self.error_handler = None
+        #: Exceptions that the error handler raises on purpose to end ``run()`` (the hub's
+        #: HubDestroyed). Anything else it raises is printed and the loop goes on.
+        self.escaping_errors: tuple = ()
         self._wakeup = Wakeup()
         self._register_wakeup()
         _fork.track(self)
@@ -445,12 +448,26 @@ class Loop:
     def _handle_error(self, context, tp, value, tb) -> None:
         handler = self.error_handler
         if handler is not None:
-            handler.handle_error(context, tp, value, tb)
+            try:
+                handler.handle_error(context, tp, value, tb)
+            except BaseException as error:
+                if isinstance(error, self.escaping_errors):
+                    raise
+                # A (custom) handler that fails must not end the loop: every later wait
+                # would return at once. Report its failure the way gevent does, and go on.
+                self._report_handler_failure(error)
             return
         if issubclass(tp, (KeyboardInterrupt, SystemExit)):
             raise value
         traceback.print_exception(tp, value, tb)
         sys.stderr.write(f"{context!r} failed with {tp.__name__}\n")
+
+    @staticmethod
+    def _report_handler_failure(error: BaseException) -> None:
+        try:
+            traceback.print_exception(type(error), error, error.__traceback__)
+        except BaseException:  # stderr is gone: nowhere left to report, and the loop goes on
+            pass
 
     # -- wake-up, fork, teardown ----------------------------------------------------------
 
@@ -522,6 +539,17 @@ class Loop:
     @property
     def destroyed(self) -> bool:
         return self._destroyed
+
+    # Compatibility: names that gevent's users and tests reach.
+
+    #: The finest timer resolution to count on, in seconds (poll timeouts are in milliseconds).
+    approx_timer_resolution = 0.001
+
+    @property
+    def ptr(self) -> int | None:
+        """gevent's address of the C loop: here a number that tells loops apart, None once
+        the loop is destroyed."""
+        return None if self._destroyed else id(self._backend)
 
     # -- the public watcher factories ------------------------------------------------------
 

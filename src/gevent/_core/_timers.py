@@ -36,6 +36,7 @@ class TimerHeap:
         if entry[2] is None:
             return
         entry[2] = None
+        entry[3] = ()  # the dead entry may wait in the heap: it must not keep its args alive
         if entry[4]:
             self.live_refs -= 1
         self.dead += 1
