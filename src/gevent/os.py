@@ -82,21 +82,7 @@ def nb_read(fd: int, n: int) -> bytes:
     A switch point while nothing is available. No timeout of its own: use
     :class:`gevent.Timeout`.
     """
-    watcher = None
-    try:
-        while True:
-            try:
-                return _read(fd, n)
-            except OSError as error:
-                if error.errno not in _RETRY_ERRNOS:
-                    raise
-            if watcher is None:
-                hub = get_hub()  # by this module-level name: see the end of the module
-                watcher = hub.loop.io(fd, _READ)
-            hub.wait(watcher)
-    finally:
-        if watcher is not None:
-            watcher.close()
+    return _nb_call(_read, fd, n, _READ)
 
 
 def nb_write(fd: int, buf) -> int:
@@ -104,17 +90,22 @@ def nb_write(fd: int, buf) -> int:
 
     A switch point while there is no room. No timeout of its own: use :class:`gevent.Timeout`.
     """
+    return _nb_call(_write, fd, buf, _WRITE)
+
+
+def _nb_call(call, fd: int, argument, event: int):
+    """``call(fd, argument)``, waiting for *event* on *fd* and retrying while it would block."""
     watcher = None
     try:
         while True:
             try:
-                return _write(fd, buf)
+                return call(fd, argument)
             except OSError as error:
                 if error.errno not in _RETRY_ERRNOS:
                     raise
             if watcher is None:
                 hub = get_hub()  # by this module-level name: see the end of the module
-                watcher = hub.loop.io(fd, _WRITE)
+                watcher = hub.loop.io(fd, event)
             hub.wait(watcher)
     finally:
         if watcher is not None:
