@@ -304,3 +304,37 @@ def drive_http_load(mode: str, port: int, result: dict) -> None:
         result.update(metrics)
     except BaseException as error:  # reported by the server script, which exits non-zero
         result["error"] = f"{type(error).__name__}: {error}"
+
+
+def gevent_listener():
+    """A gevent listening socket on an ephemeral loopback port, with a deep backlog."""
+    from gevent import socket
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((LOOPBACK, 0))
+    listener.listen(4096)
+    return listener
+
+
+def serve_gevent_under_load(server, listener, mode: str) -> None:
+    """Start *server* (a gevent server on *listener*), load it from a thread as *mode* says,
+    then emit the metrics.
+
+    The hub keeps serving while the driver thread runs wrk; exits non-zero on its error.
+    """
+    import threading
+
+    import gevent
+
+    server.start()
+    result: dict = {}
+    port = listener.getsockname()[1]
+    driver = threading.Thread(target=drive_http_load, args=(mode, port, result), daemon=True)
+    driver.start()
+    while driver.is_alive():
+        gevent.sleep(0.05)
+    server.stop(timeout=1)
+    if "error" in result:
+        sys.exit(result["error"])
+    emit(**result)

@@ -9,20 +9,17 @@ Metrics: requests per second, and the server process's CPU time per request.
 """
 
 import sys
-import threading
 
 import httptools
 from benchlib import (
     HELLO_RESPONSE,
     HELLO_RESPONSE_CLOSE,
-    LOOPBACK,
     MINIMAL_MODES,
-    drive_http_load,
-    emit,
+    gevent_listener,
     raise_fd_limit,
+    serve_gevent_under_load,
 )
 
-import gevent
 from gevent import socket
 from gevent.server import StreamServer
 
@@ -71,21 +68,6 @@ def handle(sock, address) -> None:
 
 
 raise_fd_limit(20_000)
-listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-listener.bind((LOOPBACK, 0))
-listener.listen(4096)
+listener = gevent_listener()
 server = StreamServer(listener, handle)
-server.start()
-
-result: dict = {}
-driver = threading.Thread(
-    target=drive_http_load, args=(MODE, listener.getsockname()[1], result), daemon=True
-)
-driver.start()
-while driver.is_alive():
-    gevent.sleep(0.05)
-server.stop(timeout=1)
-if "error" in result:
-    sys.exit(result["error"])
-emit(**result)
+serve_gevent_under_load(server, listener, MODE)

@@ -11,19 +11,16 @@ sockets get TCP_NODELAY, without which its pywsgi stalls on delayed ACKs.
 """
 
 import sys
-import threading
 
 from benchlib import (
     HTTP_MODES,
     IMPL,
-    LOOPBACK,
-    drive_http_load,
-    emit,
+    gevent_listener,
     http_body_for,
     raise_fd_limit,
+    serve_gevent_under_load,
 )
 
-import gevent
 from gevent import socket
 from gevent.pywsgi import WSGIServer
 
@@ -47,22 +44,7 @@ class NoDelayWSGIServer(WSGIServer):
 
 
 raise_fd_limit(20_000)
-listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-listener.bind((LOOPBACK, 0))
-listener.listen(4096)
+listener = gevent_listener()
 server_class = NoDelayWSGIServer if IMPL == "ref" else WSGIServer
 server = server_class(listener, application, log=None)
-server.start()
-
-result: dict = {}
-driver = threading.Thread(
-    target=drive_http_load, args=(MODE, listener.getsockname()[1], result), daemon=True
-)
-driver.start()
-while driver.is_alive():
-    gevent.sleep(0.05)
-server.stop(timeout=1)
-if "error" in result:
-    sys.exit(result["error"])
-emit(**result)
+serve_gevent_under_load(server, listener, MODE)
