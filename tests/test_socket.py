@@ -842,3 +842,42 @@ def test_a_wait_that_timed_out_frees_the_slot_and_a_write_wait_coexists():
     finally:
         a.close()
         b.close()
+
+
+def test_a_greenlet_waiting_on_a_socket_is_described():
+    a, b = socket.socketpair()
+    try:
+        glet = gevent.spawn(b.recv, 1)
+        gevent.sleep(0)
+        lines = get_hub().loop.describe_watchers()
+        assert any(str(b.fileno()) in line and "read" in line for line in lines), lines
+        a.send(b"x")
+        assert glet.get(timeout=5) == b"x"
+    finally:
+        a.close()
+        b.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_greenlet_parked_on_a_socket_across_fork_still_wakes_in_the_child():
+    a, b = socket.socketpair()
+    report_r, report_w = os.pipe()
+    try:
+        glet = gevent.spawn(b.recv, 1)
+        gevent.sleep(0)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            try:
+                a.send(b"c")
+                os.write(report_w, glet.get(timeout=5))
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        assert os.read(report_r, 1) == b"c"
+        a.send(b"p")
+        assert glet.get(timeout=5) == b"p"
+    finally:
+        os.close(report_r)
+        os.close(report_w)
+        a.close()
+        b.close()

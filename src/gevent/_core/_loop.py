@@ -2,8 +2,10 @@
 #
 # Owns: a deque of ready callbacks (entries are two-item lists ``[func, args]``, or
 # ``[greenlet, None]`` for "switch into it" with no bound method made; cancelling either is
-# ``entry[0] = None``), the timer heap, one readiness backend with a table of fd -> active io
-# watchers, a wake-up fd for other threads, and the lists of prepare/check/idle/fork watchers.
+# ``entry[0] = None``), the timer heap, one readiness backend with a table of fd -> state (the
+# active io watchers, and two slots where a socket's wait parks its greenlet without any watcher
+# object: see _socket_wait._slot_wait), a wake-up fd for other threads, and the lists of
+# prepare/check/idle/fork watchers.
 #
 # One iteration: (1) run ready callbacks FIFO, including ones queued meanwhile, until none are left
 # or the time budget is spent; (2) fire due timers; (3) poll the backend, without blocking if
@@ -648,7 +650,11 @@ class Loop:
     def describe_watchers(self) -> list[str]:
         """Human-readable lines naming the watchers that are still active."""
         lines = []
-        for state in self._fds.values():
+        for fd, state in self._fds.items():
+            for which, direction in ((READ, "read"), (WRITE, "write")):
+                waiter = state.slots[which]
+                if waiter is not None:
+                    lines.append(f"<fd {fd} waited on to {direction} by {waiter!r}>")
             for w in state.watchers:
                 if w is self._wakeup_watcher:
                     continue
