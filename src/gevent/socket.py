@@ -177,7 +177,7 @@ class socket(_StdSocket):
         self._timeout = _c_socket.gettimeout(self)
         self._read_watcher = None
         self._write_watcher = None
-        self._hub = None
+        self._hub: _Any = None  # the hub this socket last waited on
         self._ref = True
         _c_socket.setblocking(self, False)
 
