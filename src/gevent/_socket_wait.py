@@ -150,15 +150,86 @@ def cancel_wait(watcher, error=cancel_wait_ex) -> None:
 
 
 
-def forget_closing_fd(loop, fd: int, skip: tuple = ()) -> None:
+def _slot_wait(hub, fd: int, which: int, timeout, ref: bool, first: bool) -> None:
+    """Park the current greenlet in the loop's fast-wait slot for *fd* until the fd is ready
+    for *which* (1 read, 2 write). A switch point; the socket's wait, without watcher objects.
+
+    *first*: the socket's first wait on this hub. A socket collected without ``close()`` may
+    have left an entry for the same number, which the kernel no longer has registered: the
+    entry's registration is then unknown (as for a new ``loop.io`` watcher).
+    *timeout* (seconds or None) raises ``TimeoutError('timed out')``.
+    """
+    loop = hub.loop
+    state = loop._fds.get(fd)
+    if state is not None:
+        if first and state.idle():
+            state.registered = -1
+        waiter = state.slots[which]
+        if waiter is not None:
+            raise ConcurrentObjectUseError(
+                f"This socket is already used by another greenlet: {waiter.switch!r}"
+            )
+    current = getcurrent()
+    if current is hub:
+        from .exceptions import BlockingSwitchOutError
+
+        raise BlockingSwitchOutError(
+            "Impossible to call blocking function in the event loop callback"
+        )
+    if state is None or state.registered & which != which or state.registered < 0:
+        state = loop._slot_state(fd, which)
+    slots = state.slots
+    slots[which] = current
+    if ref:
+        loop._io_refs += 1
+    entry = None
+    try:
+        if timeout is not None:
+            entry = loop._timers.add(monotonic() + timeout, current.switch, (_TIMED_OUT,), True)
+        if _RawGreenlet.switch(hub) is _TIMED_OUT:
+            raise _default_timeout_exc()
+    finally:
+        if ref:
+            loop._io_refs -= 1
+        if slots[which] is current:
+            slots[which] = None
+        if entry is not None:
+            loop._timers.cancel(entry)
+
+
+def cancel_slots(loop, fd: int, cancel: bool = True) -> None:
+    """Wake the greenlets parked in *loop*'s fast-wait slots for *fd* (from any thread): with
+    *cancel*, they raise :class:`cancel_wait_ex`; otherwise they look at the fd again."""
+    state = loop._fds.get(fd)
+    if state is None:
+        return
+    slots = state.slots
+    for which in (1, 2):
+        glet = slots[which]
+        if glet is not None:
+            loop.run_callback_threadsafe(_wake_slot, slots, which, glet, cancel)
+
+
+def _wake_slot(slots: list, which: int, glet, cancel: bool) -> None:
+    if slots[which] is glet:  # still parked there (not woken meanwhile)
+        slots[which] = None
+        if cancel:
+            glet.throw(cancel_wait_ex())
+        else:
+            glet.switch()
+
+
+def forget_closing_fd(loop, fd: int, skip: tuple = (), cancel: bool = False) -> None:
     """Tell *loop* that *fd* is being closed (call it just before the close).
 
     The loop never reports the descriptor again, so watchers still started on it (``select()``,
     ``poll()``, a user's ``loop.io``) would wait forever: each fires once instead, from the loop
     (from any thread), and whoever waits looks again and meets the closed descriptor. libev
     does the same for a descriptor the kernel refuses. *skip*: watchers whose owner wakes them
-    itself (with an error).
+    itself (with an error). Greenlets parked in the fd's fast-wait slots raise
+    :class:`cancel_wait_ex` with *cancel* (their socket is being closed), otherwise they wake.
     """
+    cancel_slots(loop, fd, cancel)
     if not loop.closing_fd(fd):
         return
     state = loop._fds.get(fd)

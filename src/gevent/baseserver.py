@@ -150,13 +150,16 @@ class BaseServer:
         stop_event = self._stop_event
         while not stop_event.is_set():
             if self.full():
-                pool = self.pool
-                if pool is not None and hasattr(pool, "wait_available"):
-                    pool.wait_available()
-                else:
-                    sleep(self.min_delay)
+                self._wait_not_full()
                 continue
             self._do_read()
+
+    def _wait_not_full(self) -> None:
+        pool = self.pool
+        if pool is not None and hasattr(pool, "wait_available"):
+            pool.wait_available()
+        else:
+            sleep(self.min_delay)
 
     def _do_read(self) -> None:
         """Accept one connection (or datagram) and hand it to :meth:`do_handle`."""
@@ -164,15 +167,7 @@ class BaseServer:
             args = self.do_read()
             self.delay = self.min_delay
         except Exception as error:
-            if self._stop_event.is_set():
-                return
-            if self.is_fatal_error(error):
-                self.close()
-                return
-            # EMFILE, ECONNABORTED...: report, back off (doubling), retry.
-            get_hub().handle_error(self, *sys.exc_info())
-            sleep(self.delay)
-            self.delay = min(self.max_delay, self.delay * 2)
+            self._read_failed(error)
             return
         if not args:
             return
@@ -181,6 +176,18 @@ class BaseServer:
         except Exception:
             get_hub().handle_error((args[1:], self), *sys.exc_info())
             self.do_close(*args)
+
+    def _read_failed(self, error: Exception) -> None:
+        """What ``do_read`` raised: a dead listener closes the server; anything else (EMFILE,
+        ECONNABORTED...) is reported, then the loop backs off (doubling) and retries."""
+        if self._stop_event.is_set():
+            return
+        if self.is_fatal_error(error):
+            self.close()
+            return
+        get_hub().handle_error(self, *sys.exc_info())
+        sleep(self.delay)
+        self.delay = min(self.max_delay, self.delay * 2)
 
     def do_handle(self, *args: Any) -> None:
         """Run the handler for one accepted connection, spawned per :meth:`set_spawn`."""

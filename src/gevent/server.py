@@ -18,6 +18,7 @@ from typing import Any
 
 from gevent import socket as _gsocket
 from gevent.baseserver import BaseServer
+from gevent.hub import get_hub
 
 __all__ = ["DatagramServer", "StreamServer"]
 
@@ -158,6 +159,37 @@ class StreamServer(BaseServer):
             backlog = cls.backlog
         return _tcp_listener(address, backlog=backlog, reuse_addr=cls.reuse_addr,
                              family=family if family is not None else _stdlib_socket.AF_INET)
+
+    def _accept_forever(self) -> None:
+        cls = type(self)
+        if (cls.do_read is not StreamServer.do_read or cls.do_handle is not BaseServer.do_handle
+                or cls._do_read is not BaseServer._do_read or self._spawn is None):
+            BaseServer._accept_forever(self)  # a subclass hooks in: go through every step
+            return
+        # The plain case, one frame per connection: accept, then spawn the handler directly
+        # (what _do_read -> do_read -> do_handle amount to here).
+        stop_event = self._stop_event
+        run_handler = self._run_handler
+        while not stop_event.is_set():
+            if self.full():
+                self._wait_not_full()
+                continue
+            sock = self.socket
+            if sock is None:
+                return  # closed: the stop event is set too
+            try:
+                client_socket, address = sock.accept()
+            except BlockingIOError:
+                continue
+            except Exception as error:
+                self._read_failed(error)
+                continue
+            self.delay = self.min_delay
+            try:
+                self._spawn(run_handler, client_socket, address)
+            except Exception:
+                get_hub().handle_error(((address,), self), *sys.exc_info())
+                self.do_close(client_socket, address)
 
     def do_read(self) -> Any:
         """Accept one connection (a switch point while none is pending)."""

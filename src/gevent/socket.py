@@ -35,6 +35,7 @@ from ._socket_dns import (  # noqa: F401 - re-exported: see __all__
 )
 from ._socket_wait import (  # noqa: F401 - re-exported: see __all__
     _NONE,
+    _slot_wait,
     _wait_on_watcher,
     cancel_wait,
     cancel_wait_ex,
@@ -43,8 +44,10 @@ from ._socket_wait import (  # noqa: F401 - re-exported: see __all__
     wait_readwrite,
     wait_write,
 )
+from ._socket_wait import cancel_slots as _cancel_slots
 from ._socket_wait import forget_closing_fd as _forget_closing_fd
 from .hub import _get_hub_noargs as _get_hub
+from .hub import _threadlocal
 from .hub import get_hub_if_exists as _get_hub_if_exists
 
 #: The names this module replaces in the standard library's ``socket`` when patched.
@@ -111,6 +114,9 @@ _c_recvfrom = _c_socket.recvfrom
 _c_recvfrom_into = _c_socket.recvfrom_into
 _c_sendto = _c_socket.sendto
 _c_fileno = _c_socket.fileno
+_c_family = _c_socket.family.__get__  # type: ignore[attr-defined]
+_c_type = _c_socket.type.__get__  # type: ignore[attr-defined]
+_c_proto = _c_socket.proto.__get__  # type: ignore[attr-defined]
 _getdefaulttimeout = __socket__.getdefaulttimeout
 _MSG_DONTWAIT = getattr(__socket__, "MSG_DONTWAIT", 0)
 error = OSError
@@ -171,7 +177,7 @@ class socket(_StdSocket):
         self._timeout = _c_socket.gettimeout(self)
         self._read_watcher = None
         self._write_watcher = None
-        self._hub = None
+        self._hub: _Any = None  # the hub this socket last waited on
         self._ref = True
         _c_socket.setblocking(self, False)
 
@@ -221,37 +227,55 @@ class socket(_StdSocket):
         self._write_watcher = loop.io(fd, 2, self._ref)
         self._hub = hub
 
+    # The waits park the greenlet in the loop's per-fd slot (no watcher objects: see
+    # _slot_wait). self._hub: the hub this socket last waited on.
+
     def _wait_read(self, timeout=_NONE) -> None:
-        hub = _get_hub()
-        if hub is not self._hub:
-            self._watchers(hub)
-        _wait_on_watcher(hub, self._read_watcher,
-                         self._timeout if timeout is _NONE else timeout, _NONE)
+        hub = _threadlocal.hub
+        if hub is None:
+            hub = _get_hub()
+        fd = _c_fileno(self)
+        if fd < 0:
+            raise cancel_wait_ex()
+        first = hub is not self._hub
+        if first:
+            self._hub = hub
+        _slot_wait(hub, fd, 1, self._timeout if timeout is _NONE else timeout, self._ref, first)
 
     def _wait_write(self, timeout=_NONE) -> None:
-        hub = _get_hub()
-        if hub is not self._hub:
-            self._watchers(hub)
-        _wait_on_watcher(hub, self._write_watcher,
-                         self._timeout if timeout is _NONE else timeout, _NONE)
+        hub = _threadlocal.hub
+        if hub is None:
+            hub = _get_hub()
+        fd = _c_fileno(self)
+        if fd < 0:
+            raise cancel_wait_ex()
+        first = hub is not self._hub
+        if first:
+            self._hub = hub
+        _slot_wait(hub, fd, 2, self._timeout if timeout is _NONE else timeout, self._ref, first)
 
-    def _drop_watchers(self, closing_fd: int) -> None:
+    def _drop_watchers(self, fd: int, closing: bool = True) -> None:
+        """Wake whoever waits on this socket with :class:`cancel_wait_ex` (from any thread);
+        when *closing*, make the loops forget *fd*."""
         hub = self._hub
         self._hub = None
         own = (self._read_watcher, self._write_watcher)
-        for watcher in own:
-            if watcher is not None and watcher.callback is not None and hub is not None \
-                    and hub.loop is not None:
-                # Thread-safe: the socket may be closed from a thread other than the waiter's.
-                hub.loop.run_callback_threadsafe(hub._cancel_wait, watcher, cancel_wait_ex(),
-                                                 False)
-        self._read_watcher = self._write_watcher = None
-        if closing_fd >= 0:
-            current = _get_hub_if_exists()
-            for owner in {hub, current}:
-                if owner is not None and owner.loop is not None:
+        if own[0] is not None:
+            for watcher in own:
+                if watcher.callback is not None and hub is not None and hub.loop is not None:
+                    hub.loop.run_callback_threadsafe(hub._cancel_wait, watcher,
+                                                     cancel_wait_ex(), False)
+            self._read_watcher = self._write_watcher = None
+        if fd < 0:
+            return
+        current = _threadlocal.hub
+        for owner in (hub, current) if current is not hub else (hub,):
+            if owner is not None and owner.loop is not None:
+                if closing:
                     # Others watching the fd (select, poll) are woken to see it closed.
-                    _forget_closing_fd(owner.loop, closing_fd, own)
+                    _forget_closing_fd(owner.loop, fd, own, True)
+                else:
+                    _cancel_slots(owner.loop, fd)
 
     # -- the blocking calls ----------------------------------------------------------------
 
@@ -260,7 +284,7 @@ class socket(_StdSocket):
             try:
                 return _c_recv(self, *args)
             except BlockingIOError:
-                if self._timeout == 0.0 or _dontwait(args, 1):
+                if self._timeout == 0.0 or (len(args) > 1 and args[1] & _MSG_DONTWAIT):
                     raise
                 self._wait_read()
 
@@ -269,7 +293,7 @@ class socket(_StdSocket):
             try:
                 return _c_recv_into(self, *args)
             except BlockingIOError:
-                if self._timeout == 0.0 or _dontwait(args, 2):
+                if self._timeout == 0.0 or (len(args) > 2 and args[2] & _MSG_DONTWAIT):
                     raise
                 self._wait_read()
 
@@ -310,6 +334,9 @@ class socket(_StdSocket):
             sent = _c_send(self, data, flags)
         except BlockingIOError:
             sent = 0
+        else:
+            if type(data) is bytes and sent == len(data):
+                return None  # the common case: all sent at once, no memoryview needed
         with memoryview(data) as view:
             total = view.nbytes
             if sent >= total:
@@ -396,7 +423,8 @@ class socket(_StdSocket):
     def accept(self) -> tuple[_StdSocket, _Any]:
         """Accept a connection: ``(socket, address)``. A switch point."""
         fd, address = self._accept()
-        sock = socket(self.family, self.type, self.proto, fileno=fd)
+        # The C getters: the properties' enum conversions cost more than the rest.
+        sock = socket(_c_family(self), _c_type(self), _c_proto(self), fd)
         if _getdefaulttimeout() is None and self._timeout:
             sock._timeout = None
         return sock, address
@@ -472,13 +500,20 @@ class socket(_StdSocket):
 
     def _real_close(self, _ss=_c_socket) -> None:
         fd = _c_fileno(self)
-        if self._hub is not None or fd >= 0:
+        if self._hub is not None:
             self._drop_watchers(fd)
+        elif fd >= 0:
+            # Never waited here: only others (select, poll, a loop.io) may know the number.
+            current = _threadlocal.hub
+            if current is not None:
+                loop = current.loop
+                if loop is not None and fd in loop._fds:
+                    _forget_closing_fd(loop, fd, (), True)
         _ss.close(self)
 
     def detach(self) -> int:
         if self._hub is not None:
-            self._drop_watchers(-1)
+            self._drop_watchers(_c_fileno(self), False)
         return _StdSocket.detach(self)
 
     def __repr__(self) -> str:

@@ -2,8 +2,10 @@
 #
 # Owns: a deque of ready callbacks (entries are two-item lists ``[func, args]``, or
 # ``[greenlet, None]`` for "switch into it" with no bound method made; cancelling either is
-# ``entry[0] = None``), the timer heap, one readiness backend with a table of fd -> active io
-# watchers, a wake-up fd for other threads, and the lists of prepare/check/idle/fork watchers.
+# ``entry[0] = None``), the timer heap, one readiness backend with a table of fd -> state (the
+# active io watchers, and two slots where a socket's wait parks its greenlet without any watcher
+# object: see _socket_wait._slot_wait), a wake-up fd for other threads, and the lists of
+# prepare/check/idle/fork watchers.
 #
 # One iteration: (1) run ready callbacks FIFO, including ones queued meanwhile, until none are left
 # or the time budget is spent; (2) fire due timers; (3) poll the backend, without blocking if
@@ -25,6 +27,8 @@ from collections import deque
 from threading import get_ident
 from time import monotonic, perf_counter
 
+from greenlet import greenlet as _greenlet
+
 from . import _fork
 from ._io_common import READ, WRITE, make_backend
 from ._timers import TimerHeap
@@ -35,21 +39,31 @@ __all__ = ["Loop", "Callback"]
 #: How long one batch of ready callbacks may run before timers and I/O get a turn.
 CALLBACK_BUDGET = 0.005
 _BUDGET_CHECK_MASK = 63
+_switch = _greenlet.switch
 
 
 class _FdState:
-    __slots__ = ("watchers", "registered")
+    __slots__ = ("watchers", "registered", "slots")
 
     def __init__(self) -> None:
         self.watchers: list = []
         # The mask the backend has for this fd; -1 means "unknown, register forgivingly".
         self.registered = 0
+        # The socket fast wait: ``slots[READ]`` / ``slots[WRITE]`` hold the greenlet parked
+        # until the fd is readable / writable (no watcher object); ``_dispatch`` switches to it.
+        self.slots: list = [None, None, None]
 
     def wanted(self) -> int:
-        mask = 0
+        slots = self.slots
+        mask = (READ if slots[READ] is not None else 0) | (WRITE if slots[WRITE] is not None else 0)
         for w in self.watchers:
             mask |= w.events
         return mask
+
+    def idle(self) -> bool:
+        """Nobody waits on the fd (no started watcher, no parked greenlet)."""
+        slots = self.slots
+        return not self.watchers and slots[READ] is None and slots[WRITE] is None
 
 
 class Callback:
@@ -201,8 +215,28 @@ class Loop:
         # A new watcher for an fd nobody watches now: the number may have been closed and
         # reused behind our back, so the backend's idea of it is unknown.
         state = self._fds.get(fd)
-        if state is not None and not state.watchers:
+        if state is not None and state.idle():
             state.registered = -1
+
+    def _slot_state(self, fd: int, which: int) -> _FdState:
+        """The state of *fd*, registered with the backend for *which* (READ or WRITE): what
+        a fast wait needs before it parks its greenlet in ``slots[which]``."""
+        state = self._fds.get(fd)
+        if state is None:
+            state = self._fds[fd] = _FdState()
+        registered = state.registered
+        if registered < 0:
+            mask = state.wanted() | which
+            self._backend.register(fd, mask)
+            state.registered = mask
+        elif registered & which != which:
+            mask = registered | which
+            if registered:
+                self._backend.modify(fd, mask)
+            else:
+                self._backend.register(fd, mask)
+            state.registered = mask
+        return state
 
     def _io_start(self, watcher) -> None:
         fd = watcher.fd
@@ -409,8 +443,27 @@ class Loop:
             if state is None:
                 backend.unregister(fd)
                 continue
-            watchers = state.watchers
             matched = 0
+            slots = state.slots
+            if revents & READ:
+                waiter = slots[READ]
+                if waiter is not None:
+                    slots[READ] = None
+                    matched = READ
+                    try:
+                        _switch(waiter)
+                    except BaseException:
+                        self._handle_error(waiter, *sys.exc_info())
+            if revents & WRITE:
+                waiter = slots[WRITE]
+                if waiter is not None:
+                    slots[WRITE] = None
+                    matched |= WRITE
+                    try:
+                        _switch(waiter)
+                    except BaseException:
+                        self._handle_error(waiter, *sys.exc_info())
+            watchers = state.watchers
             if watchers:
                 for w in (watchers if len(watchers) == 1 else list(watchers)):
                     wanted = w.events & revents
@@ -435,7 +488,7 @@ class Loop:
                         self._backend.modify(fd, wanted)
                     else:
                         self._backend.unregister(fd)
-                        if not state.watchers:
+                        if state.idle():
                             del fds[fd]
                     state.registered = wanted
 
@@ -499,8 +552,21 @@ class Loop:
         self._wakeup.close()
         self._wakeup = Wakeup()
         self._fds = {}
-        self._io_refs = 0
+        # The refs of started watchers are counted again as they restart below; greenlets
+        # parked in fast-wait slots survive the fork and drop their own refs when they wake.
+        self._io_refs -= sum(
+            1 for state in old_fds.values() for w in state.watchers if w._active and w._ref
+        )
         self.thread_ident = get_ident()
+        for fd, state in old_fds.items():
+            slots = state.slots
+            if slots[READ] is not None or slots[WRITE] is not None:
+                new = self._fds[fd] = _FdState()
+                new.slots = slots
+                try:
+                    self._slot_state(fd, new.wanted())
+                except OSError:
+                    pass  # the fd did not survive the fork: the parked greenlets stay parked
         for state in old_fds.values():
             for w in list(state.watchers):
                 if w is not self._wakeup_watcher:
@@ -614,7 +680,11 @@ class Loop:
     def describe_watchers(self) -> list[str]:
         """Human-readable lines naming the watchers that are still active."""
         lines = []
-        for state in self._fds.values():
+        for fd, state in self._fds.items():
+            for which, direction in ((READ, "read"), (WRITE, "write")):
+                waiter = state.slots[which]
+                if waiter is not None:
+                    lines.append(f"<fd {fd} waited on to {direction} by {waiter!r}>")
             for w in state.watchers:
                 if w is self._wakeup_watcher:
                     continue
