@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from greenlet import getcurrent
 
 from ._semaphore import (
-    _RAWLINK,
     _TIMED_OUT,
     _blocking_error,
     _cancel_wake,
@@ -126,9 +125,7 @@ class AsyncResult(_Linkable, Generic[T]):
     :class:`concurrent.futures.Future`, through ``result()``/``done()``.
     """
 
-    # _woken_raw: (callback, wait-queue entry) of the rawlink callbacks the last notification
-    # queued, so that unlink() still stops those that have not run yet.
-    __slots__ = ("_value", "_exc_info", "_imap_task_index", "_woken_raw")
+    __slots__ = ("_value", "_exc_info", "_imap_task_index")
 
     if not TYPE_CHECKING:
         # types.GenericAlias, as concurrent.futures.Future uses; mypy takes Generic[T].
@@ -139,7 +136,6 @@ class AsyncResult(_Linkable, Generic[T]):
         self._value: Any = _NOT_SET
         self._exc_info: tuple | None = None
         self._imap_task_index = None
-        self._woken_raw: list | None = None
 
     def __repr__(self) -> str:
         if self._value is not _NOT_SET:
@@ -210,37 +206,6 @@ class AsyncResult(_Linkable, Generic[T]):
             self.set(source.value)
         else:
             self.set_exception(source.exception, getattr(source, "exc_info", None))
-
-    def _notify(self) -> None:
-        """Wake every link; remember the rawlink callbacks queued, for unlink()."""
-        links = self._links
-        current_hub = _threadlocal.hub
-        woken_raw = None
-        while links:
-            try:
-                rec = links.popleft()
-            except IndexError:  # emptied by another thread
-                break
-            callback = rec[0]
-            raw = rec[2] is _RAWLINK
-            _queue_wake(rec, self, current_hub)
-            if raw:
-                if woken_raw is None:
-                    woken_raw = []
-                woken_raw.append((callback, rec))
-        self._woken_raw = woken_raw
-
-    def unlink(self, callback) -> None:
-        """Remove a rawlink callback, even one whose call is queued and has not run yet (as
-        gevent does: a callback that unlinks the others stops them)."""
-        _Linkable.unlink(self, callback)
-        woken_raw = self._woken_raw
-        if woken_raw:
-            for pair in woken_raw:
-                if pair[0] == callback:
-                    woken_raw.remove(pair)
-                    _cancel_wake(pair[1])
-                    return
 
     # -- waiting ---------------------------------------------------------------------------
 
