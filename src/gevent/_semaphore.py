@@ -208,6 +208,9 @@ class _RawlinkDelivery:
                 pending.remove(self)
             except ValueError:
                 pass  # unlinked from another thread while queued: its wake-up was cancelled
+        owner = self.owner
+        if owner._notifier is self.rec:
+            owner._notifier = None  # see Event.set: the last queued wake-up has run
         self.callback(value)
 
 
@@ -261,6 +264,8 @@ class _Linkable(AbstractLinkable):
         rec = delivery.rec
         if not _unlink_rec(self._links, rec):
             _cancel_wake(rec)  # popped and queued: stop the queued call
+            if self._notifier is rec:
+                self._notifier = None
 
     def linkcount(self) -> int:
         """How many waiters and callbacks have not been called yet."""
