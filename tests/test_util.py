@@ -606,3 +606,19 @@ def test_switch_tracer_names_gevent_reads():
             assert inner.tracer.active_greenlet is marker
             assert outer.tracer.active_greenlet is marker
         gevent.sleep(0)
+
+
+def test_spawned_at_of_a_nested_spawn_starts_in_the_spawners_code():
+    # As in gevent, the spawning greenlet's Greenlet.run frame is not part of "Spawned at".
+    def outer():
+        inner = gevent.spawn(lambda: None)  # NESTED-SPAWN
+        inner.join(timeout=5)
+        node = [n for n in util.GreenletTree.current_tree().child_trees
+                if n.greenlet is gevent.getcurrent()][0]
+        return "\n".join(node.format_lines({"running_stacks": False}))
+
+    text = gevent.spawn(outer).get(timeout=5)
+    block = text.split("Spawned at:")[2]
+    first_frame = block.strip().splitlines()[0]
+    here = os.path.basename(__file__)
+    assert here in first_frame and f"line {_line_of('NESTED-SPAWN')}" in first_frame

@@ -108,6 +108,10 @@ def _format_spawning_stack(glet: Any, limit: int | None) -> list[str]:
         summaries.append(traceback.FrameSummary(code.co_filename, frame.f_lineno,
                                                 code.co_name))
         frame = frame.f_back
+    # The outermost frame of a greenlet spawned by another is that one's Greenlet.run: the
+    # spawning greenlet's own code starts below it.
+    while len(summaries) > 1 and summaries[-1].filename == machinery:
+        summaries.pop()
     summaries.reverse()
     if limit is not None:
         summaries = summaries[-limit:]
