@@ -210,3 +210,61 @@ def test_asyncresult_unlink_stops_a_callback_already_being_notified():
     result.set(5)
     gevent.sleep(0.01)
     assert calls == ["first"]
+
+
+def test_wait_on_a_set_event_still_notifying_runs_after_the_woken_waiters():
+    # gevent 1520: wait() on a set Event whose wake-ups are still queued runs behind them,
+    # in the same pass of the loop (a check watcher does not get to run first).
+    event = Event()
+    results: list = []
+
+    def wait_then_append(arg):
+        event.wait()
+        results.append(arg)
+
+    gevent.spawn(wait_then_append, 1)
+    gevent.spawn(wait_then_append, 2)
+    gevent.idle()
+    assert event.linkcount() == 2
+    check = gevent.get_hub().loop.check()
+    check.start(results.append, 4)
+    try:
+        event.set()
+        with gevent.Timeout(5):
+            wait_then_append(3)
+        assert results == [1, 2, 3]
+    finally:
+        check.stop()
+        check.close()
+    assert event.wait(timeout=0) is True  # nothing pending: returns at once
+
+
+def test_set_then_clear_wakes_those_that_wait_before_the_notification_has_run():
+    # gevent: set() notifies from a callback queued at set() time; a greenlet that starts
+    # waiting before that point (its start was queued earlier) is woken even after a clear(),
+    # one that starts later is not.
+    event = Event()
+    early = gevent.spawn(event.wait)
+    gevent.sleep(0)
+    before = gevent.spawn(event.wait)  # started after set(), but queued before it
+    event.set()
+    event.clear()
+    after = gevent.spawn(event.wait)
+    gevent.joinall([early, before], timeout=5)
+    assert early.dead and before.dead and early.value is True and before.value is True
+    gevent.sleep(0.01)
+    assert not after.dead
+    event.set()
+    assert after.get(timeout=5) is True
+
+
+def test_set_then_clear_with_a_thousand_waiters_wakes_them_all():
+    # Not all 1000 have started when the timer fires (the loop's callback budget), yet every
+    # one that started before the notification point is woken, as in gevent.
+    event = Event()
+    waiters = [gevent.spawn(event.wait) for _ in range(1000)]
+    gevent.sleep(0.001)
+    event.set()
+    event.clear()
+    done = gevent.joinall(waiters, timeout=10)
+    assert len(done) == 1000

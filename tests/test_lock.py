@@ -310,3 +310,45 @@ def test_woken_waiter_runs_before_what_the_releaser_spawned():
     gevent.spawn(releaser).join(timeout=5)
     waiting.join(timeout=5)
     assert log == ["waiter", "spawned"]
+
+
+def test_rawlink_on_a_ready_semaphore_counts_until_its_call_has_run():
+    # gevent: a rawlink callback stays in linkcount() until the notifier has called it, and
+    # unlinking it before then stops the call (iwait relies on this to leave no garbage).
+    gevent.sleep(0)  # the hub exists and runs
+    sem = Semaphore()
+    calls: list = []
+    sem.rawlink(calls.append)
+    assert sem.linkcount() == 1 and calls == []
+    gevent.sleep(0)
+    assert sem.linkcount() == 0 and calls == [sem]
+    stopped: list = []
+    sem.rawlink(stopped.append)
+    assert sem.linkcount() == 1
+    sem.unlink(stopped.append)
+    assert sem.linkcount() == 0
+    gevent.sleep(0)
+    assert stopped == []
+
+
+def test_iwait_leaves_no_link_on_the_objects_it_did_not_return():
+    sem1 = Semaphore()
+    sem2 = Semaphore()
+    releaser = gevent.spawn(sem1.release)
+    with gevent.iwait((sem1, sem2)) as iterator:
+        assert next(iterator) is sem1
+        assert sem2.linkcount() == 1  # linked, its call not run yet
+    assert sem2.linkcount() == 0
+    releaser.get(timeout=5)
+
+
+def test_event_rawlink_queued_by_set_counts_until_called():
+    from gevent.event import Event
+
+    event = Event()
+    calls: list = []
+    event.rawlink(calls.append)
+    event.set()
+    assert event.linkcount() == 1 and calls == []
+    gevent.sleep(0)
+    assert event.linkcount() == 0 and calls == [event]

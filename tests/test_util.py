@@ -91,7 +91,6 @@ def test_format_run_info_names_every_greenlet_with_spawning_location():
         assert "* Hub watchers" in text
         assert "<timer due in 29." in text and repr(sleeper.switch) in text
         assert "in parked" in text
-        assert "(current)" in text
     finally:
         sleeper.kill()
         gate.open = True
@@ -215,12 +214,12 @@ def test_forest_has_one_tree_per_thread():
         assert len(others) == 1 and not others[0].is_current_tree
         text = "\n".join(others[0].format_lines())
         assert repr(box["glet"]) in text
-        assert f"[thread {thread.ident:#x}]" in text
         # The other thread's main greenlet is running (blocked natively): its stack shows.
         assert "in other_thread" in text
         run_info = "\n".join(util.format_run_info())
         assert repr(box["glet"]) in run_info
         assert run_info.count("---- Thread boundary") >= 2
+        assert f"---- Thread boundary [thread {thread.ident:#x}]" in run_info
     finally:
         release.set()
         thread.join(10)
@@ -232,7 +231,124 @@ def test_finished_greenlet_is_marked():
     glet.join(timeout=5)
     assert glet.dead
     text = util.GreenletTree.current_tree().format(False)
-    assert f"{glet!r}; finished" in text
+    assert f"{glet!r}; finished with value 42" in text
+
+
+class _Expected(Exception):
+    pass
+
+
+def _fail():
+    raise _Expected()
+
+
+def _spawn_child_and_return_it():
+    child = gevent.spawn(_fail)
+    child.name = "Child"
+    return child
+
+
+def test_tree_format_matches_gevents_drawing():
+    # gevent's picture: "+---" connectors, data lines marked ":" in the margin (blank under
+    # the last child), "|" beside the children still to come, and each finished greenlet's
+    # value (repr cut at 30 characters) or exception on its label.
+    saved = gevent.config.track_greenlet_tree
+    gevent.config.track_greenlet_tree = True
+    hub = get_hub()
+    try:
+        with _quiet(hub):
+            parent = gevent.spawn(_spawn_child_and_return_it)
+            parent.name = "Parent"
+            child = parent.get(timeout=5)
+            child.join(timeout=5)
+            last = gevent.spawn(util.GreenletTree.current_tree)
+            tree = last.get(timeout=5)
+    finally:
+        gevent.config.track_greenlet_tree = saved
+    lines = tree.format_lines({"running_stacks": False, "spawning_stacks": False})
+    text = "\n".join(lines)
+    assert lines[0] == repr(tree.greenlet) and lines[1] == " :    Parent: None"
+    # The hub is numbered 1 (it was the process's first hub) and sorts with the greenlets.
+    assert hub.minimal_ident >= 1
+    parent_head = f" +--- {parent!r}; finished with value {repr(child)[:30]}"
+    assert parent_head in lines
+    at = lines.index(parent_head)
+    assert lines[at + 1] == f" :          Parent: {hub!r}"
+    assert lines[at + 2] == f" |    +--- {child!r}; finished with exception _Expected()"
+    assert lines[at + 3] == f" :                Parent: {hub!r}"
+    # The last child of the root: no ":" in the margin under it.
+    assert lines[-2].startswith(f" +--- {last!r}; finished with value <gevent.util.GreenletTree")
+    assert lines[-1] == f"            Parent: {hub!r}"
+    assert f" +--- {hub!r}" in lines
+    assert "Parent: " not in str(tree) and "+---" in str(tree)
+    assert "[thread" not in text and "(current)" not in text
+
+
+class _quiet:
+    def __init__(self, hub):
+        self.hub = hub
+
+    def __enter__(self):
+        self.saved = self.hub.print_exception
+        self.hub.print_exception = lambda *args: None
+
+    def __exit__(self, *exc):
+        self.hub.print_exception = self.saved
+
+
+def test_tree_shows_greenlet_locals_and_spawn_tree_locals():
+    from gevent.local import local
+
+    class Tagged(local):
+        pass
+
+    holder = Tagged()
+    holder.foo = 42
+    empty = Tagged()
+    text = util.GreenletTree.current_tree().format({"running_stacks": False})
+    assert "Greenlet Locals:" in text
+    assert f"  Local {Tagged!r} at {id(holder):#x}" in text
+    assert "{'foo': 42}" in text
+    assert f"at {id(empty):#x}" not in text and "{}" not in text
+
+    def owner():
+        gevent.getcurrent().spawn_tree_locals["stl"] = "STL"
+        return util.GreenletTree.current_tree().format({"running_stacks": False})
+
+    text = gevent.spawn(owner).get(timeout=5)
+    assert " :          Spawn Tree Locals\n :          {'stl': 'STL'}" in text or \
+        "      Spawn Tree Locals\n" in text
+
+
+def test_tree_roots_and_ignored_greenlets_as_marked():
+    # gevent: a greenlet marked greenlet_tree_is_root roots its own tree; one marked
+    # greenlet_tree_is_ignored is left out; a finished raw greenlet is "not running".
+    def inner():
+        fake = greenlet.greenlet(util.GreenletTree.current_tree)
+        fake.parent.greenlet_tree_is_ignored = True
+        fake.greenlet_tree_is_root = True
+        return fake.switch()
+
+    outer = greenlet.greenlet(inner)
+    tree = outer.switch()
+    lines = tree.format_lines({"running_stacks": False, "spawning_stacks": False})
+    assert lines == [f"{tree.greenlet!r}; not running", f" :    Parent: {outer!r}"]
+
+
+def test_hubs_are_numbered_in_creation_order():
+    first = get_hub().minimal_ident
+    numbers = []
+
+    def in_thread():
+        numbers.append(get_hub().minimal_ident)
+        get_hub().destroy(destroy_loop=True)
+
+    thread = threading.Thread(target=in_thread)
+    thread.start()
+    thread.join(10)
+    assert numbers and numbers[0] > first >= 1
+    # A hub's number does not use up a greenlet's.
+    assert gevent.spawn(lambda: None).minimal_ident is not None
 
 
 # -- wrap_errors ---------------------------------------------------------------------------
@@ -490,3 +606,19 @@ def test_switch_tracer_names_gevent_reads():
             assert inner.tracer.active_greenlet is marker
             assert outer.tracer.active_greenlet is marker
         gevent.sleep(0)
+
+
+def test_spawned_at_of_a_nested_spawn_starts_in_the_spawners_code():
+    # As in gevent, the spawning greenlet's Greenlet.run frame is not part of "Spawned at".
+    def outer():
+        inner = gevent.spawn(lambda: None)  # NESTED-SPAWN
+        inner.join(timeout=5)
+        node = [n for n in util.GreenletTree.current_tree().child_trees
+                if n.greenlet is gevent.getcurrent()][0]
+        return "\n".join(node.format_lines({"running_stacks": False}))
+
+    text = gevent.spawn(outer).get(timeout=5)
+    block = text.split("Spawned at:")[2]
+    first_frame = block.strip().splitlines()[0]
+    here = os.path.basename(__file__)
+    assert here in first_frame and f"line {_line_of('NESTED-SPAWN')}" in first_frame

@@ -60,12 +60,13 @@ class _ForeignLink:
 class AbstractLinkable:
     """Base of Event, AsyncResult, Semaphore: a fair FIFO of links notified when ready."""
 
-    __slots__ = ("hub", "_links", "_notifier", "__weakref__")
+    __slots__ = ("hub", "_links", "_notifier", "_rawlinks", "__weakref__")
 
     def __init__(self, hub=None) -> None:
         self.hub = hub
         self._links: deque = deque()
         self._notifier: Any = None
+        self._rawlinks: list | None = None  # see gevent._semaphore._Linkable.rawlink
 
     def ready(self) -> bool:
         raise NotImplementedError

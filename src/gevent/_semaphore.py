@@ -189,6 +189,31 @@ def _timed_out_error(timeout, default: type[BaseException]) -> BaseException:
     return default()
 
 
+class _RawlinkDelivery:
+    """A rawlink callback as it sits in ``_links``. Popped and queued, it still counts in
+    ``linkcount()`` and can still be unlinked until it has run, as in gevent (whose notifier
+    calls the links it finds when it runs)."""
+
+    __slots__ = ("owner", "callback", "rec")
+
+    def __init__(self, owner, callback) -> None:
+        self.owner = owner
+        self.callback = callback
+        self.rec: list = []
+
+    def __call__(self, value) -> None:
+        pending = self.owner._rawlinks
+        if pending is not None:
+            try:
+                pending.remove(self)
+            except ValueError:
+                pass  # unlinked from another thread while queued: its wake-up was cancelled
+        owner = self.owner
+        if owner._notifier is self.rec:
+            owner._notifier = None  # see Event.set: the last queued wake-up has run
+        self.callback(value)
+
+
 def _unlink_rec(links, rec: list) -> bool:
     """Remove a waiter's entry; False if it was already woken (popped)."""
     if rec[0] is None:
@@ -212,19 +237,44 @@ class _Linkable(AbstractLinkable):
         hub = _threadlocal.hub
         if hub is None:
             hub = get_hub()
-        self._links.append([callback, hub, _RAWLINK])
+        delivery = _RawlinkDelivery(self, callback)
+        rec = delivery.rec = [delivery, hub, _RAWLINK]
+        pending = self._rawlinks
+        if pending is None:
+            pending = self._rawlinks = []
+        pending.append(delivery)
+        self._links.append(rec)
         self._check_and_notify()
 
     def unlink(self, callback) -> None:
-        """Remove a callback added with ``rawlink``; unknown callbacks are ignored."""
-        links = self._links
-        for rec in list(links):
-            if rec[2] is _RAWLINK and rec[0] == callback:
-                try:
-                    links.remove(rec)
-                except ValueError:
-                    pass  # woken meanwhile (another thread): nothing left to remove
-                return
+        """Remove a callback added with ``rawlink``, even one whose call is queued but has not
+        run yet; unknown callbacks are ignored."""
+        pending = self._rawlinks
+        if not pending:
+            return
+        for delivery in list(pending):
+            if delivery.callback == callback:
+                break
+        else:
+            return
+        try:
+            pending.remove(delivery)
+        except ValueError:
+            return  # delivered meanwhile (another thread)
+        rec = delivery.rec
+        if not _unlink_rec(self._links, rec):
+            _cancel_wake(rec)  # popped and queued: stop the queued call
+            if self._notifier is rec:
+                self._notifier = None
+
+    def linkcount(self) -> int:
+        """How many waiters and callbacks have not been called yet."""
+        count = len(self._links)
+        pending = self._rawlinks
+        if pending:
+            # Callbacks popped from _links whose queued call has not run still count.
+            count += sum(1 for delivery in pending if delivery.rec[0] is None)
+        return count
 
     def _check_and_notify(self) -> None:
         if self._links and self.ready():
@@ -271,9 +321,11 @@ class _Linkable(AbstractLinkable):
 
     def _drop_links(self) -> None:
         self._links.clear()
+        self._rawlinks = None
 
     def _at_fork_reinit(self) -> None:
         self._links.clear()
+        self._rawlinks = None
         self.hub = None
 
 

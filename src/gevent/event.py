@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from greenlet import getcurrent
 
 from ._semaphore import (
-    _RAWLINK,
     _TIMED_OUT,
     _blocking_error,
     _cancel_wake,
@@ -62,15 +61,24 @@ class Event(_Linkable):
     def set(self) -> None:
         """Set the flag and wake all waiters (in the order they waited). Never switches."""
         self._flag = True
+        if self._links:
+            self._wake_all(True)
+
+    def _wake_all(self, notifying: bool) -> None:
+        # Until the last wake-up of this thread's hub queued by set() has run (``_notifier``),
+        # the set() is still notifying, as gevent's notifier callback queued at the same place
+        # would be: a wait() meanwhile queues behind it and is woken too, even after a
+        # clear(), without moving that point (gevent 1520).
         links = self._links
-        if links:
-            current_hub = _threadlocal.hub
-            while links:
-                try:
-                    rec = links.popleft()
-                except IndexError:  # emptied by another thread
-                    return
-                _queue_wake(rec, self, current_hub)
+        current_hub = _threadlocal.hub
+        while links:
+            try:
+                rec = links.popleft()
+            except IndexError:  # emptied by another thread
+                return
+            if notifying and rec[1] is current_hub:
+                self._notifier = rec
+            _queue_wake(rec, self, current_hub)
 
     def clear(self) -> None:
         """Reset the flag; later ``wait()`` calls block again."""
@@ -81,7 +89,7 @@ class Event(_Linkable):
 
         Returns the flag: True, or False if *timeout* seconds passed first.
         """
-        if self._flag:
+        if self._flag and self._notifier is None:
             return True
         if timeout is not None and isinstance(timeout, Timeout):
             return _wait_under(timeout, self.wait, False)
@@ -90,19 +98,29 @@ class Event(_Linkable):
         if hub is None:
             hub = get_hub()
         if current is hub:
+            if self._flag or self._notifier is not None:
+                return True  # the hub cannot queue behind the wake-ups it is to run
             raise _blocking_error()
         switch = current.switch
         rec = [switch, hub, None]
         links = self._links
         links.append(rec)
-        if self._flag:  # set by another thread between the check and the append
-            self.set()
+        # Set by another thread between the check and the append, or a set()'s wake-ups are
+        # still queued: be woken with them, after them.
+        if self._notifier is not None:
+            self._wake_all(False)
+        elif self._flag:
+            self._wake_all(True)
         try:
             result = _park(hub, switch, timeout)
         except BaseException:
             if not _unlink_rec(links, rec):
                 _cancel_wake(rec)
+            if self._notifier is rec:
+                self._notifier = None
             raise
+        if self._notifier is rec:
+            self._notifier = None  # the last wake-up set() queued has run: this one
         if result is _TIMED_OUT:
             if _unlink_rec(links, rec):
                 return self._flag
@@ -114,6 +132,7 @@ class Event(_Linkable):
 
     def _at_fork_reinit(self) -> None:
         _Linkable._at_fork_reinit(self)
+        self._notifier = None
 
 
 # Event readiness is not consumed: notifying wakes every link, like set() does.
@@ -126,9 +145,7 @@ class AsyncResult(_Linkable, Generic[T]):
     :class:`concurrent.futures.Future`, through ``result()``/``done()``.
     """
 
-    # _woken_raw: (callback, wait-queue entry) of the rawlink callbacks the last notification
-    # queued, so that unlink() still stops those that have not run yet.
-    __slots__ = ("_value", "_exc_info", "_imap_task_index", "_woken_raw")
+    __slots__ = ("_value", "_exc_info", "_imap_task_index")
 
     if not TYPE_CHECKING:
         # types.GenericAlias, as concurrent.futures.Future uses; mypy takes Generic[T].
@@ -139,7 +156,6 @@ class AsyncResult(_Linkable, Generic[T]):
         self._value: Any = _NOT_SET
         self._exc_info: tuple | None = None
         self._imap_task_index = None
-        self._woken_raw: list | None = None
 
     def __repr__(self) -> str:
         if self._value is not _NOT_SET:
@@ -210,37 +226,6 @@ class AsyncResult(_Linkable, Generic[T]):
             self.set(source.value)
         else:
             self.set_exception(source.exception, getattr(source, "exc_info", None))
-
-    def _notify(self) -> None:
-        """Wake every link; remember the rawlink callbacks queued, for unlink()."""
-        links = self._links
-        current_hub = _threadlocal.hub
-        woken_raw = None
-        while links:
-            try:
-                rec = links.popleft()
-            except IndexError:  # emptied by another thread
-                break
-            callback = rec[0]
-            raw = rec[2] is _RAWLINK
-            _queue_wake(rec, self, current_hub)
-            if raw:
-                if woken_raw is None:
-                    woken_raw = []
-                woken_raw.append((callback, rec))
-        self._woken_raw = woken_raw
-
-    def unlink(self, callback) -> None:
-        """Remove a rawlink callback, even one whose call is queued and has not run yet (as
-        gevent does: a callback that unlinks the others stops them)."""
-        _Linkable.unlink(self, callback)
-        woken_raw = self._woken_raw
-        if woken_raw:
-            for pair in woken_raw:
-                if pair[0] == callback:
-                    woken_raw.remove(pair)
-                    _cancel_wake(pair[1])
-                    return
 
     # -- waiting ---------------------------------------------------------------------------
 

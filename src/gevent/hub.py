@@ -7,6 +7,7 @@ interest on the way back whatever woke us (a result, a timeout, a kill).
 
 from __future__ import annotations
 
+import itertools
 import sys
 import traceback
 from _thread import _local as _thread_local
@@ -182,6 +183,9 @@ def _format_waiting(glet) -> list[str]:
     return [f"{fs.filename}:{fs.lineno} in {fs.name}" for fs in stack]
 
 
+_hub_numbers = itertools.count(1)  # next() is atomic: hubs of several threads may start at once
+
+
 class _IdentRegistry:
     """Small integers (from 0) for objects, reused after the object is gone. One per hub."""
 
@@ -226,6 +230,7 @@ class Hub(RawGreenlet):
         _refuse_free_threading()
         RawGreenlet.__init__(self, None, _root_greenlet())
         self.thread_ident = get_ident()
+        self.minimal_ident = next(_hub_numbers)
         if default is None:
             default = self.thread_ident == main_thread().ident
         if loop is None and default and _kept_default_loop:
@@ -313,9 +318,9 @@ class Hub(RawGreenlet):
             registry = self._ident_registry = _IdentRegistry()
         return registry
 
-    @property
-    def minimal_ident(self) -> int:
-        return self.ident_registry.get(self)
+    #: A small number naming this hub: 1 for the first hub the process made, then 2...
+    #: (gevent counts hubs; greenlets' numbers come from :attr:`ident_registry` instead).
+    minimal_ident: int = 0
 
     # -- switching ---------------------------------------------------------------------------
 

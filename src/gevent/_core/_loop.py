@@ -350,6 +350,10 @@ class Loop:
         if self._idle and not ready:
             for w in list(self._idle):
                 self._invoke(w)
+            if ready:
+                # What the greenlets woken by idle watchers queued runs before the check
+                # watchers, as with libev (gevent 1520: Event.wait() after set()).
+                self._run_ready()
         if self._prepare:
             for w in list(self._prepare):
                 self._invoke(w)
