@@ -48,6 +48,7 @@ test-upstream: $(REF_VENV)/bin/python
 	  $(UPSTREAM)/baseline/cases.tsv tests/upstream_expected.txt
 
 bench: $(STAMP)
+	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) bench/run.py
 
 lint: $(STAMP)

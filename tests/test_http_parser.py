@@ -235,11 +235,6 @@ def test_next_request_skips_unread_body_and_take_buffer():
 # -- requests that must be refused -------------------------------------------------------
 
 BAD_REQUESTS = {
-    # CL.TE and TE.CL: both framings present, whatever the order.
-    "cl-te": (b"POST / HTTP/1.1\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n"
-              b"0\r\n\r\nX", 400),
-    "te-cl": (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
-              b"8\r\nSMUGGLED\r\n0\r\n\r\n", 400),
     # TE.TE obfuscation: every variant a lax proxy may read differently.
     "te-xchunked": (b"POST / HTTP/1.1\r\nTransfer-Encoding: xchunked\r\n\r\n", 400),
     "te-chunked-identity": (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, identity\r\n\r\n",
@@ -273,7 +268,12 @@ BAD_REQUESTS = {
     "bare-lf-header": (b"GET / HTTP/1.1\r\nHost: x\nX: y\r\n\r\n", 400),
     "bare-lf-end": (b"GET / HTTP/1.1\r\nHost: x\n\n", 400),
     "bare-cr": (b"GET / HTTP/1.1\r\nHost: x\rX: y\r\n\r\n", 400),
-    "obs-fold": (b"GET / HTTP/1.1\r\nX-Long: a\r\n\tb\r\n\r\n", 400),
+    # Folding is unfolded in ordinary fields (below), never in framing or routing ones.
+    "obs-fold-first-field": (b"GET / HTTP/1.1\r\n\tb\r\nX: y\r\n\r\n", 400),
+    "obs-fold-host": (b"GET / HTTP/1.1\r\nHost: a\r\n b\r\n\r\n", 400),
+    "obs-fold-cl": (b"POST / HTTP/1.1\r\nContent-Length:\r\n 5\r\n\r\nhello", 400),
+    "obs-fold-connection": (b"GET / HTTP/1.1\r\nConnection: keep-alive,\r\n close\r\n\r\n", 400),
+    "obs-fold-bad-continuation": (b"GET / HTTP/1.1\r\nX: a\r\n b\x01\r\n\r\n", 400),
     # Invalid bytes.
     "method-not-token": (b"G(T / HTTP/1.1\r\n\r\n", 400),
     "method-empty": (b" / HTTP/1.1\r\n\r\n", 400),
@@ -355,6 +355,61 @@ def test_bad_request_is_refused(name, mode):
     error = reject(data, mode, eof=True)
     assert error.status_code == status, error
     assert error.message and error.reason
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    "head",
+    [b"POST / HTTP/1.1\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n",
+     b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"],
+    ids=["cl-te", "te-cl"],
+)
+def test_both_framings_use_transfer_encoding_and_end_the_connection(head, mode):
+    # RFC 9112 6.1 (and gevent): Transfer-Encoding frames the body, Content-Length is
+    # ignored, and the connection must close after the response: whatever a front end
+    # framed by Content-Length can never be read here as another request.
+    events = parse(head + b"8\r\nSMUGGLED\r\n0\r\n\r\n", mode)
+    request = events[0]
+    assert request.chunked and request.content_length is None
+    assert not request.keep_alive
+    assert events[1:] == [Data(b"SMUGGLED"), EndOfMessage()]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_obs_fold_in_an_ordinary_field_is_unfolded(mode):
+    # RFC 9112 5.2 allows replacing each obs-fold with SP; gevent #116 (a SOAP client).
+    events = parse(b"POST / HTTP/1.0\r\nHost: localhost\r\n"
+                   b"Content-Type: multipart/related; boundary=\"XX\";  \r\n"
+                   b' type="text/xml";start="test.submit"\r\n\tmore \r\n'
+                   b"Content-Length: 0\r\n\r\n", mode)
+    assert events[0].headers == [
+        ("Host", "localhost"),
+        ("Content-Type",
+         'multipart/related; boundary="XX"; type="text/xml";start="test.submit" more'),
+        ("Content-Length", "0"),
+    ]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_bad_request_line_is_refused_before_the_head_ends(mode):
+    # gevent #1708: the request line alone is enough to answer 400 (no end of head here).
+    error = reject(b"GET / HTTP %\r\nHost: x\r\n", mode)
+    assert error.status_code == 400
+
+
+def test_non_hex_chunk_size_is_refused_before_its_line_ends():
+    parser = RequestParser()
+    parser.feed(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n{\"hi\": 1}")
+    assert parser.next_event().chunked
+    with pytest.raises(HTTPProtocolError):
+        parser.next_event()
+
+
+def test_unread_puts_a_request_line_back():
+    parser = RequestParser()
+    parser.feed(b"Host: x\r\n\r\n")
+    parser.unread(b"GET /again HTTP/1.1\r\n")
+    assert parser.next_event().target == "/again"
 
 
 @pytest.mark.parametrize("mode", MODES)

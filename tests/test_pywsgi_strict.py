@@ -63,7 +63,10 @@ def test_smuggling_attempt_is_refused(name):
         return [b"ok"]
 
     with serving(app) as server:
-        _assert_refused(server, SMUGGLING[name])
+        # Content-Length with Transfer-Encoding: framed by Transfer-Encoding alone (as
+        # gevent), and the connection closes after the one response (RFC 9112 6.1).
+        status = 200 if name in ("CL.TE", "TE.CL") else 400
+        _assert_refused(server, SMUGGLING[name], status)
 
 
 @pytest.mark.parametrize(
@@ -139,6 +142,63 @@ def test_slow_request_head_times_out():
             start = time.monotonic()
             assert client.is_closed()
             assert time.monotonic() - start < 3
+
+
+def test_slow_head_policy_defaults():
+    # Apache mod_reqtimeout header=20-40,MinRate=500.
+    assert (WSGIServer.header_timeout, WSGIServer.header_min_rate,
+            WSGIServer.header_timeout_max) == (20.0, 500, 40.0)
+
+
+# The slow-head policy, scaled down from 20 s / 500 bytes/s / 40 s so that it runs in about
+# a second: a head must be complete within 0.3 s of its first byte, plus 1 s per 500 bytes
+# received, up to 1.2 s in all.
+SLOW_HEAD = {"header_timeout": 0.3, "header_min_rate": 500, "header_timeout_max": 1.2}
+
+
+def test_dribbling_head_is_closed_soon_after_header_timeout():
+    with serving(hello, **SLOW_HEAD) as server, client_of(server) as client:
+        def dribble():
+            try:
+                client.send(b"GET / HTTP/1.1\r\nX-Slow")
+                while True:  # 100 bytes/s: far below the minimum rate
+                    gevent.sleep(0.01)
+                    client.send(b"w")
+            except OSError:  # the server closed the connection
+                pass
+
+        start = time.monotonic()
+        dribbler = gevent.spawn(dribble)
+        try:
+            assert client.is_closed()
+            elapsed = time.monotonic() - start
+        finally:
+            dribbler.kill()
+        # 0.3 s plus the little the dribbled bytes earned, well before the 1.2 s cap.
+        assert 0.25 < elapsed < 0.9, elapsed
+
+
+def test_slow_but_steady_head_is_served_past_header_timeout():
+    with serving(hello, **SLOW_HEAD) as server, client_of(server) as client:
+        start = time.monotonic()
+        client.send(b"GET / HTTP/1.1\r\nHost: x\r\nX-Pad: ")
+        for _ in range(30):  # 20 bytes every 20 ms: 1000 bytes/s, twice the minimum rate
+            gevent.sleep(0.02)
+            client.send(b"p" * 20)
+        client.send(b"\r\n\r\n")
+        assert time.monotonic() - start > 0.3  # longer than header_timeout alone allows
+        assert client.read_response().status == 200
+
+
+def test_slow_head_policy_keywords_and_none():
+    server = WSGIServer(("127.0.0.1", 0), hello, log=None, header_timeout=None,
+                        header_min_rate=None, header_timeout_max=None, keepalive_timeout=5)
+    try:
+        assert server.header_timeout is None
+        assert server.keepalive_timeout == 5
+        assert not server.ssl_enabled  # the options are not taken for TLS arguments
+    finally:
+        server.close()
 
 
 # -- graceful stop -----------------------------------------------------------------------------

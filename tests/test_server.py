@@ -83,7 +83,7 @@ def test_listener_forms_and_properties():
         finally:
             server.stop()
         assert server.closed and not server.started
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError):  # as gevent
         StreamServer(socket.socket(), echo, backlog=5).close()
 
 
@@ -278,3 +278,45 @@ def test_stop_kills_handlers_and_releases_their_sockets():
     for client in clients:
         client.close()
     assert len(os.listdir("/proc/self/fd")) <= before
+
+
+@pytest.mark.parametrize("outcome", ["raises", "returns"])
+def test_client_socket_closed_when_handler_ends(outcome, capsys):
+    # gevent closes the accepted socket when the handler ends, whatever happened: a handler
+    # that raises (or simply returns without closing) must not leave the client waiting
+    # until the socket object is garbage collected.
+    kept = []
+
+    def handle(sock, address):
+        kept.append(sock)  # a live reference: only the server's close can end the connection
+        sock.recv(10)
+        if outcome == "raises":
+            raise ZeroDivisionError("handler failed")
+
+    server = StreamServer(("127.0.0.1", 0), handle)
+    server.start()
+    try:
+        with socket.create_connection(server.address[:2]) as client:
+            client.sendall(b"hello")
+            client.settimeout(5)
+            assert client.recv(10) == b""  # EOF, not a timeout
+    finally:
+        server.stop()
+        kept.clear()
+    if outcome == "raises":
+        assert "ZeroDivisionError" in capsys.readouterr().err
+
+
+def test_repr_with_a_handle_bound_to_the_server_does_not_recurse():
+    class Server(StreamServer):
+        def handle(self, sock, address):
+            sock.close()
+
+    server = Server(("127.0.0.1", 0))
+    try:
+        server.set_handle(server.handle)
+        assert "handle=<bound method" in repr(server) and "of self>" in repr(server)
+        server.set_handle(echo)
+        assert "echo" in repr(server)
+    finally:
+        server.close()

@@ -2,8 +2,9 @@
 
 Each workload script runs unchanged on our gevent and on the reference gevent: it uses
 only the public gevent API, sizes itself with ``scaled()`` and prints exactly one JSON line
-through ``emit()``. The runner (``bench/run.py``) passes ``BENCH_IMPL`` (``ours``, ``ref`` or
-``uvicorn``), ``BENCH_SCALE`` (1.0, or 0.1 with ``--quick``) and ``BENCH_DIR`` (``.bench``).
+through ``emit()``. The runner (``bench/run.py``) passes ``BENCH_IMPL`` (``ours``, ``ref``,
+``asyncio``, ``uvloop`` or ``uvicorn``), ``BENCH_SCALE`` (1.0, or 0.1 with ``--quick``) and
+``BENCH_DIR`` (``.bench``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,25 @@ now = time.perf_counter
 def scaled(count: int, minimum: int = 1) -> int:
     """*count* shrunk by the run's scale factor (``--quick`` is 0.1)."""
     return max(minimum, int(count * SCALE))
+
+
+def run_async(main):
+    """Run the coroutine function *main* to completion on this run's asyncio loop.
+
+    ``ours``: ``gevent.asyncio.run`` (our gevent's asyncio loop on the hub, issue 12);
+    ``uvloop``: ``uvloop.run``; anything else: the stdlib's ``asyncio.run``.
+    """
+    if IMPL == "ours":
+        import gevent.asyncio
+
+        return gevent.asyncio.run(main())
+    if IMPL == "uvloop":
+        import uvloop
+
+        return uvloop.run(main())
+    import asyncio
+
+    return asyncio.run(main())
 
 
 def emit(**metrics: float) -> None:
@@ -109,8 +129,19 @@ def ensure_certificate(directory: str = BENCH_DIR) -> tuple[str, str]:
 # readings) to ``drive_http_load`` in a plain thread, so the load always comes from another
 # process and the server's event loop never blocks on it.
 
-HTTP_MODES = ("hello_keepalive", "hello_close", "big_response", "big_post", "idle")
+HTTP_MODES = (
+    "hello_keepalive", "hello_close", "big_response", "big_post", "idle",
+    "latency_c50", "latency_c1000",
+)  # fmt: skip
+# The minimal servers (stream_http.py, aio_http.py) answer every request with HELLO_BODY.
+MINIMAL_MODES = ("minimal_keepalive", "minimal_close")
+LATENCY_CONNECTIONS = {"latency_c50": 50, "latency_c1000": 1000}
 HELLO_BODY = b"Hello, World!\n"
+HELLO_RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s" % (
+    len(HELLO_BODY),
+    HELLO_BODY,
+)
+HELLO_RESPONSE_CLOSE = HELLO_RESPONSE.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1)
 BIG_SIZE = 1024 * 1024
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -134,9 +165,15 @@ def _wrk_command(mode: str, port: int) -> list[str]:
     if wrk is None:
         raise RuntimeError("wrk is not installed (apt-get install -y wrk)")
     seconds = max(1, round(3 * SCALE))
+    if mode in LATENCY_CONNECTIONS:
+        # wrk's default 2 s timeout: a request slower than that counts as a timeout.
+        connections = LATENCY_CONNECTIONS[mode]
+        seconds = max(2, round(5 * SCALE))
+        return [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "2s",
+                "--latency", f"http://{LOOPBACK}:{port}/"]  # fmt: skip
     command = [wrk, "-t1", "-c50", f"-d{seconds}s", "--timeout", "5s"]
     path = "/"
-    if mode == "hello_close":
+    if mode in ("hello_close", "minimal_close"):
         command += ["-H", "Connection: close"]
     elif mode == "big_response":
         path = "/big"
@@ -161,8 +198,12 @@ def _parse_wrk(output: str) -> dict[str, float]:
     total = re.search(r"^\s*(\d+) requests in", output, re.MULTILINE)
     if total is None:
         raise RuntimeError("wrk printed no request count: " + output.strip()[-300:])
-    metrics = {"req_per_s": float(match.group(1)), "requests": int(total.group(1)),
-               "wrk_errors": 0, "wrk_read_errors": 0}
+    metrics = {
+        "req_per_s": float(match.group(1)),
+        "requests": int(total.group(1)),
+        "wrk_errors": 0,
+        "wrk_read_errors": 0,
+    }
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
@@ -171,13 +212,21 @@ def _parse_wrk(output: str) -> dict[str, float]:
         # wrk counts a server's close after a "Connection: close" response as a read error.
         metrics["wrk_read_errors"] = read
         metrics["wrk_errors"] += connect + write + timeout
+        metrics["wrk_timeouts"] = timeout
+    else:
+        metrics["wrk_timeouts"] = 0
+    # With --latency: "Latency Distribution" then lines such as "     99%   12.34ms".
+    for percent, value, unit in re.findall(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s)\s*$", output,
+                                           re.MULTILINE):  # fmt: skip
+        scale = {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+        metrics[f"p{percent}_ms"] = float(value) * scale
     bad_status = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if bad_status:
         metrics["wrk_errors"] += int(bad_status.group(1))
     return metrics
 
 
-def _warm_up(port: int, requests: int = 20) -> None:
+def _warm_up(port: int, requests: int = 20, minimal: bool = False) -> None:
     import http.client
 
     connection = http.client.HTTPConnection(LOOPBACK, port, timeout=10)
@@ -186,6 +235,9 @@ def _warm_up(port: int, requests: int = 20) -> None:
         response = connection.getresponse()
         if response.read() != HELLO_BODY:
             raise RuntimeError("unexpected warm-up response")
+    if minimal:  # the minimal servers answer hello to everything
+        connection.close()
+        return
     connection.request("GET", "/big")
     if len(connection.getresponse().read()) != BIG_SIZE:
         raise RuntimeError("unexpected /big response")
@@ -228,12 +280,13 @@ def _measure_idle(port: int) -> dict[str, float]:
 def drive_http_load(mode: str, port: int, result: dict) -> None:
     """Warm the server up, load it as *mode* says, and put the metrics in *result*.
 
-    Runs in a plain thread; sets ``result["error"]`` instead of raising.
+    Runs in a plain thread; sets ``result["error"]`` instead of raising. The wrk process
+    inherits this process's open-file limit (``raise_fd_limit`` first for 1000 connections).
     """
     import subprocess
 
     try:
-        _warm_up(port)
+        _warm_up(port, minimal=mode in MINIMAL_MODES)
         if mode == "idle":
             result.update(_measure_idle(port))
             return

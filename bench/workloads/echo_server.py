@@ -5,10 +5,10 @@ Metric: microseconds per round trip (all connections running at once).
 """
 
 from benchlib import LOOPBACK, emit, now, scaled
-from gevent.server import StreamServer
 
 import gevent
 from gevent import socket
+from gevent.server import StreamServer
 
 CONNECTIONS = 100
 ROUND_TRIPS_EACH = scaled(1000)

@@ -4,9 +4,9 @@ Metric: microseconds per round trip (set, wake the other side, clear, set back).
 """
 
 from benchlib import emit, now, scaled
-from gevent.event import Event
 
 import gevent
+from gevent.event import Event
 
 ROUND_TRIPS = scaled(200_000)
 

@@ -7,9 +7,9 @@ bytes, after N greenlets have started and are all blocked in ``Event.wait()``.
 import gc
 
 from benchlib import emit, rss_bytes, scaled
-from gevent.event import Event
 
 import gevent
+from gevent.event import Event
 
 GREENLETS = scaled(50_000)
 

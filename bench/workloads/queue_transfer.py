@@ -8,9 +8,9 @@ Metric: microseconds per item (one put plus one get).
 import sys
 
 from benchlib import emit, now, scaled
-from gevent.queue import Queue
 
 import gevent
+from gevent.queue import Queue
 
 MAXSIZE = int(sys.argv[1]) if len(sys.argv) > 1 else 0
 ITEMS = scaled(1_000_000)

@@ -4,9 +4,9 @@ Metric: microseconds per acquire/release (every acquire but the first waits its 
 """
 
 from benchlib import emit, now, scaled
-from gevent.lock import Semaphore
 
 import gevent
+from gevent.lock import Semaphore
 
 CONTENDERS = 100
 ACQUIRES_EACH = scaled(2_000)

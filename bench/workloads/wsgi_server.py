@@ -22,10 +22,10 @@ from benchlib import (
     http_body_for,
     raise_fd_limit,
 )
-from gevent.pywsgi import WSGIServer
 
 import gevent
 from gevent import socket
+from gevent.pywsgi import WSGIServer
 
 MODE = sys.argv[1] if len(sys.argv) > 1 else "hello_keepalive"
 assert MODE in HTTP_MODES, MODE

@@ -32,6 +32,11 @@ class Environ(dict):
         """``iter(self.items())``: kept because gevent's Environ has it."""
         return iter(self.items())
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # Pickles as a plain dict (as gevent's does): the pickle can be loaded where this
+        # class does not exist, and the masking options do not travel.
+        return (dict, (dict(self),))
+
 
 class SecureEnviron(Environ):
     """An environ whose ``repr`` hides values (cookies, authorization headers...) so that a
@@ -55,19 +60,24 @@ class SecureEnviron(Environ):
         raise AttributeError(name)
 
     def __repr__(self) -> str:
+        # gevent's formats, which log readers may match: no whitelist shows only the size;
+        # a whitelist shows those values and either masks the others or counts them.
         if not self.secure_repr:
             return super().__repr__()
         whitelist = self.whitelist_keys
-        shown = {key: self[key] for key in whitelist if key in self}
-        hidden = [key for key in self if key not in shown]
-        text = repr(shown)[:-1] if shown else "{"
-        if hidden:
-            separator = ", " if shown else ""
-            if self.print_masked_keys:
-                text += f"{separator}(hidden keys: {len(hidden)})"
-            else:
-                text += f"{separator}(hidden: {len(hidden)} keys)"
-        return text + "}"
+        if not whitelist:
+            return f"<pywsgi.SecureEnviron dict (keys: {len(self)}) at {id(self)}>"
+        if self.print_masked_keys:
+            shown = {key: (value if key in whitelist else "<MASKED>")
+                     for key, value in self.items()}
+            return repr(shown)
+        shown = {key: value for key, value in self.items() if key in whitelist}
+        hidden = len(self) - len(shown)
+        if not hidden:
+            return repr(shown)
+        text = repr(shown)[:-1]
+        separator = ", " if shown else ""
+        return f"{text}{separator}(hidden keys: {hidden})}}"
 
     __str__ = __repr__
 
@@ -213,13 +223,28 @@ def http_date(now: float | None = None) -> str:
     return cache[1]
 
 
-def _default_log(log: Any) -> Any:
-    """What a server's *log*/*error_log* argument means: "default" is stderr, None is off, a
-    ``logging.Logger`` gets wrapped, anything with ``write`` is used as is."""
+class _NoopLog:
+    """The log of a server given ``log=None``: a file-like object that keeps nothing, so
+    code that writes to ``server.log`` works whether logging is on or off."""
+
+    def write(self, *args: Any, **kwargs: Any) -> None:
+        """Discard *args*."""
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
+    def writelines(self, *args: Any, **kwargs: Any) -> None:
+        """Discard *args*."""
+
+
+def _default_log(log: Any, level: int = logging.INFO) -> Any:
+    """What a server's *log*/*error_log* argument means: "default" is stderr, None is a
+    :class:`_NoopLog`, a ``logging.Logger`` gets wrapped (records at *level*), anything with
+    ``write`` is used as is."""
     if log == "default":
         return sys.stderr
     if log is None:
-        return None
+        return _NoopLog()
     if not hasattr(log, "write") and hasattr(log, "log"):
-        return LoggingLogAdapter(log)
+        return LoggingLogAdapter(log, level)
     return log

@@ -18,7 +18,7 @@ from _socket import socket as _c_socket
 from collections.abc import Iterator
 from typing import Any
 
-from gevent._http import NEED_DATA, Data, EndOfMessage, HTTPProtocolError
+from gevent._http import NEED_DATA, Data, EndOfMessage, HTTPProtocolError, RequestParser
 from gevent.socket import socket as _green_socket
 
 __all__ = ["Input"]
@@ -42,7 +42,13 @@ _LOWAT_MAX = 4 * 1024 * 1024
 
 
 class _InvalidClientInput(OSError):
-    """The request body broke the protocol (bad chunk, connection closed early...)."""
+    """The request body broke the protocol (a bad chunk, a bad trailer...)."""
+
+
+class _IncompleteBody(OSError):
+    """The client closed the connection before the end of the body. The application sees
+    it as an ``OSError`` with gevent's message; one it lets escape is reported like any
+    other error, as in gevent (not answered as a protocol error)."""
 
 
 class _SocketIOShim:
@@ -242,13 +248,14 @@ class _ConnectionReader:
                 if not data:
                     return b"".join(chunks)
                 chunks.append(data)
-        data = self.parser.take_buffer(size) if self.parser.buffered else b""
-        while len(data) < size:
-            more = self._recv(size - len(data))
-            if not more:
+        # Buffered, like the file gevent's handlers read: receive what the peer has sent
+        # (not just the bytes asked for), so that a handler that stops reading early
+        # closes a drained socket, with a FIN and not a reset that loses its last reply.
+        parser = self.parser
+        while parser.buffered < size:
+            if not self.fill():
                 break
-            data += more
-        return data
+        return parser.take_buffer(size)
 
     def readinto(self, buffer: Any) -> int:
         data = self.read1(len(buffer))
@@ -284,6 +291,12 @@ class Input:
 
     def __init__(self, rfile: Any, content_length: int | None, socket: Any = None,
                  chunked_input: bool = False) -> None:
+        if type(rfile) is not _ConnectionReader:
+            # A plain binary file holding the body (as gevent allows): parse it with a
+            # parser of its own, set straight to the body.
+            parser = RequestParser()
+            parser.start_body(content_length, chunked_input)
+            rfile = _ConnectionReader(None, parser, rfile)
         self.rfile = rfile
         self.content_length = content_length
         self.socket = socket
@@ -314,13 +327,15 @@ class Input:
             # Straight from the socket: no copy into and out of the parser's buffer.
             data = rfile._recv(budget if budget < _RECV_SIZE else _RECV_SIZE)
             if not data:
-                raise _InvalidClientInput("connection closed in the middle of the body")
+                raise self._incomplete()
             parser.consume_direct_body(len(data))
             return data
         while True:
             try:
                 event = parser.next_event()
             except HTTPProtocolError as error:
+                if parser.eof:
+                    raise self._incomplete() from None
                 raise _InvalidClientInput(error.message) from None
             kind = type(event)
             if kind is Data:
@@ -332,6 +347,14 @@ class Input:
                 self.rfile.fill()
                 continue
             raise _InvalidClientInput(f"unexpected {event!r} in the request body")
+
+    def _incomplete(self) -> _IncompleteBody:
+        if self.chunked_input:
+            return _IncompleteBody("unexpected end of file while parsing chunked data")
+        remaining = self.rfile.parser.body_remaining
+        received = self.content_length - remaining if remaining and self.content_length else 0
+        return _IncompleteBody(
+            f"unexpected end of file while reading request at position {received}")
 
     def _discard(self, limit: int) -> bool:
         """Consume what the application left unread, up to *limit* bytes; True if the
@@ -381,7 +404,7 @@ class Input:
             self._pending = b""
             data = rfile.read_body(prefix, size)
             if len(data) < size:
-                raise _InvalidClientInput("connection closed in the middle of the body")
+                raise self._incomplete()
         if parser.body_remaining == 0:
             parser.next_event()  # EndOfMessage
             self._done = True

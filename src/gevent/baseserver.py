@@ -198,13 +198,18 @@ class BaseServer:
             return self._handle(*args)  # type: ignore[misc]
         finally:
             handlers.discard(current)
+            # Whatever happened (a handler that raised, or returned without closing), the
+            # connection ends with its handler, as in gevent: the client sees EOF now, not
+            # when the socket object happens to be collected.
+            self.do_close(*args)
 
     def do_read(self) -> Any:
         """Accept (or receive) one thing to handle; return the handler's arguments or None."""
         raise NotImplementedError
 
     def do_close(self, *args: Any) -> None:
-        """Dispose of what :meth:`do_read` returned when it could not be handled."""
+        """Dispose of what :meth:`do_read` returned, once handled (or when it could not be):
+        a stream server closes the accepted socket."""
 
     def full(self) -> bool:
         return False
@@ -234,7 +239,12 @@ class BaseServer:
             result += str(error) or "<error>"
         handle = self.__dict__.get("handle")
         if handle is not None:
-            result += f" handle={handle!r}"
+            if getattr(handle, "__self__", None) is self:
+                # A bound method of this server: its repr would recurse into ours.
+                name = getattr(handle, "__qualname__", None) or handle.__name__
+                result += f" handle=<bound method {name} of self>"
+            else:
+                result += f" handle={handle!r}"
         return result
 
     @property

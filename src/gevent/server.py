@@ -124,7 +124,7 @@ class StreamServer(BaseServer):
                 self.ssl_args = None
             if backlog is not None:
                 if self.socket is not None:
-                    raise ValueError("backlog must be None when a socket instance is passed")
+                    raise TypeError("backlog must be None when a socket instance is passed")
                 self.backlog = backlog
         except BaseException:
             self.close()

@@ -4,7 +4,7 @@ Bytes in, events out; nothing here imports ``socket`` or any other part of geven
 protocol can be tested (and fuzzed) without I/O. :mod:`gevent.pywsgi` does the I/O.
 """
 
-from ._errors import HTTPProtocolError, InvalidResponseError, reason_phrase
+from ._errors import HTTPProtocolError, InvalidResponseError, NotNativeStringError, reason_phrase
 from ._parser import (
     CONNECTION_CLOSED,
     NEED_DATA,
@@ -30,6 +30,7 @@ __all__ = [
     "EndOfMessage",
     "HTTPProtocolError",
     "InvalidResponseError",
+    "NotNativeStringError",
     "Request",
     "RequestParser",
     "check_header",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-__all__ = ["HTTPProtocolError", "InvalidResponseError", "reason_phrase"]
+__all__ = ["HTTPProtocolError", "InvalidResponseError", "NotNativeStringError", "reason_phrase"]
 
 
 def reason_phrase(status_code: int) -> str:
@@ -44,3 +44,8 @@ class HTTPProtocolError(Exception):
 class InvalidResponseError(ValueError):
     """The application gave a status line or header that cannot be sent safely
     (for example a value containing CR or LF, which would split the response)."""
+
+
+class NotNativeStringError(TypeError, UnicodeError):
+    """A header name or value that is not a ``str`` (PEP 3333: native strings only). A
+    ``TypeError``, and a ``UnicodeError`` as gevent raises for it."""

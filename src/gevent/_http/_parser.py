@@ -172,6 +172,8 @@ _CHUNK_EXT = (
 )
 _CHUNK_LINE_RE = re.compile(rb"([0-9A-Fa-f]{1,16})(" + _CHUNK_EXT + rb")")
 _HEX_PREFIX_RE = re.compile(rb"[0-9A-Fa-f]*")
+# What may follow the digits of a chunk size: an extension or the line's CR.
+_AFTER_CHUNK_SIZE = frozenset(b"; \t\r")
 
 _MAX_LEADING_CRLF = 8
 _MAX_CONTENT_LENGTH = (1 << 63) - 1
@@ -217,6 +219,7 @@ class RequestParser:
         "_eof",
         "_scan_from",
         "_empty_lines",
+        "_line_checked",
         "_error",
         "max_request_line",
         "max_header_size",
@@ -241,6 +244,7 @@ class RequestParser:
         self._eof = False
         self._scan_from = 0
         self._empty_lines = 0
+        self._line_checked = False
         self._error: HTTPProtocolError | None = None
         self.max_request_line = max_request_line
         self.max_header_size = max_header_size
@@ -262,6 +266,11 @@ class RequestParser:
     def feed_eof(self) -> None:
         """The peer closed its side: no more bytes will come."""
         self._eof = True
+
+    @property
+    def eof(self) -> bool:
+        """True once :meth:`feed_eof` was called: the peer closed its side."""
+        return self._eof
 
     @property
     def buffered(self) -> int:
@@ -339,6 +348,26 @@ class RequestParser:
         assert self._error is not None
         raise self._error
 
+    def unread(self, data: bytes) -> None:
+        """Put *data* back in front of the unparsed bytes (a handler that read a request
+        line itself hands it back to be parsed with its head). Only between requests."""
+        if self._state != _IDLE:
+            raise RuntimeError("unread() in the middle of a request")
+        self._buffer[:0] = data
+        self._scan_from = 0
+        self._line_checked = False
+
+    def start_body(self, content_length: int | None, chunked: bool) -> None:
+        """Parse what follows as a request body framed by *content_length* or *chunked*,
+        without a head (for a ``wsgi.input`` made over a plain file)."""
+        if chunked:
+            self._state = _CHUNK_HEADER
+        elif content_length:
+            self._state = _BODY
+            self._remaining = content_length
+        else:
+            self._state = _END
+
     def finish_empty_body(self) -> None:
         """Skip the EndOfMessage that follows a Request without a body."""
         if self._state == _END:
@@ -372,6 +401,7 @@ class RequestParser:
             return self._incomplete_head()
         self._scan_from = 0
         self._empty_lines = 0
+        self._line_checked = False
         if end > self.max_header_size:
             raise HTTPProtocolError("request header block too large", 431)
         if end + 4 == len(buffer):
@@ -398,11 +428,22 @@ class RequestParser:
         if _BARE_CR_OR_LF_RE.search(buffer, self._scan_from):
             # Fail now rather than wait for a CRLFCRLF that a bare-LF client never sends.
             raise HTTPProtocolError("bare CR or LF in the request head")
+        if line_end >= 0 and not self._line_checked:
+            # The request line is complete: refuse a bad one now, not after the client
+            # sends (or fails to send) the rest of the head.
+            self._line_checked = True
+            self._check_request_line(bytes(buffer[:line_end]))
         if self._eof:
             raise HTTPProtocolError("connection closed in the middle of the request head")
         # Resume the next search just before the end: the terminator may straddle feeds.
         self._scan_from = size - 3 if size > 3 else 0
         return NEED_DATA
+
+    def _check_request_line(self, line: bytes) -> None:
+        if _REQUEST_LINE_RE.fullmatch(line) is None:
+            if _ANY_VERSION_RE.fullmatch(line):
+                raise HTTPProtocolError("HTTP version not supported", 505)
+            raise _bad_line_error(line, "request line")
 
     def _parse_head(self, head: str) -> Request:
         """*head*: the request line and header fields, latin-1 decoded, up to and including
@@ -430,10 +471,12 @@ class RequestParser:
             if head.count("\r\n", block_start) > self.max_headers + 1:
                 raise HTTPProtocolError("too many header fields", 431)
             if _TEXT_BLOCK_RE.fullmatch(head, block_start, block_end) is None:
-                _raise_bad_field(head[block_start:block_end])
-            headers = _TEXT_FIELD_RE.findall(head, block_start, block_end)
-            if head.find(" \r\n", block_start) >= 0 or head.find("\t\r\n", block_start) >= 0:
-                headers = [(name, value.rstrip(" \t")) for name, value in headers]
+                headers = _unfold(head[block_start:block_end])
+            else:
+                headers = _TEXT_FIELD_RE.findall(head, block_start, block_end)
+                if (head.find(" \r\n", block_start) >= 0
+                        or head.find("\t\r\n", block_start) >= 0):
+                    headers = [(name, value.rstrip(" \t")) for name, value in headers]
         else:
             headers = []
 
@@ -467,11 +510,14 @@ class RequestParser:
 
         length: int | None = None
         chunked = False
+        framing_conflict = False
         if transfer_encoding is not None:
             if content_length is not None:
-                # RFC 9112 6.1 allows a server to reject this, and it is the classic
-                # CL.TE / TE.CL smuggling vector: refuse.
-                raise HTTPProtocolError("both Content-Length and Transfer-Encoding")
+                # The classic CL.TE / TE.CL smuggling vector. RFC 9112 6.1: the body is
+                # framed by Transfer-Encoding alone (as gevent does), and the server MUST
+                # close the connection after responding, so that whatever a front end
+                # framed differently can never be read as another request.
+                framing_conflict = True
             if not http11:
                 raise HTTPProtocolError("Transfer-Encoding in an HTTP/1.0 request")
             _check_transfer_encoding(transfer_encoding.encode("latin-1"))
@@ -491,6 +537,8 @@ class RequestParser:
                 keep_alive = http11 or "keep-alive" in tokens
         else:
             keep_alive = http11
+        if framing_conflict:
+            keep_alive = False
 
         if chunked:
             self._state = _CHUNK_HEADER
@@ -542,8 +590,13 @@ class RequestParser:
             if b"\n" in buffer or b"\r" in buffer[:-1]:
                 raise HTTPProtocolError("bare CR or LF in a chunk size line")
             digits = _HEX_PREFIX_RE.match(buffer)
-            if digits is not None and digits.end() > 16:
+            size_end = digits.end() if digits is not None else 0
+            if size_end > 16:
                 raise HTTPProtocolError("chunk size has too many digits")
+            if size_end < len(buffer) and (
+                    not size_end or buffer[size_end] not in _AFTER_CHUNK_SIZE):
+                # Not a chunk size: fail now, not when a CRLF that may never come arrives.
+                raise HTTPProtocolError(f"malformed chunk size line: {bytes(buffer[:80])!r}")
             if self._eof:
                 raise HTTPProtocolError("connection closed in the middle of the body")
             return NEED_DATA
@@ -620,6 +673,36 @@ class RequestParser:
         del buffer[: end + 4]
         self._state = _IDLE
         return EndOfMessage(trailers)
+
+
+_TEXT_CONTINUATION_RE = re.compile("[ \t]+([^\x00-\x08\x0a-\x1f\x7f]*)")
+
+
+def _unfold(block: str) -> list[tuple[str, str]]:
+    """The fields of a header *block* (ending with CRLF) that failed the one-match check
+    because of obsolete line folding, each obs-fold replaced by a space (RFC 9112 5.2;
+    gevent #116: real SOAP clients fold Content-Type). Only in fields that decide nothing
+    about framing or routing: a fold in Content-Length, Transfer-Encoding, Host,
+    Connection or Expect, or before the first field, is refused, since a front end may
+    read it differently. Anything else wrong raises as before."""
+    fields: list[tuple[str, str]] = []
+    for line in block[:-2].split("\r\n"):
+        if line[:1] in (" ", "\t"):
+            continuation = _TEXT_CONTINUATION_RE.fullmatch(line)
+            if not fields or continuation is None:
+                _raise_bad_field(block)
+            name, value = fields[-1]
+            if name.lower() in _SPECIAL_TEXT:
+                raise HTTPProtocolError(f"obsolete line folding (obs-fold) in {name}")
+            more = continuation.group(1).rstrip(" \t")  # type: ignore[union-attr]
+            fields[-1] = (name, f"{value} {more}" if value and more else value or more)
+            continue
+        field = _TEXT_FIELD_RE.fullmatch(line + "\r\n")
+        if field is None:
+            _raise_bad_field(block)
+        name, value = field.groups()  # type: ignore[union-attr]
+        fields.append((name, value.rstrip(" \t")))
+    return fields
 
 
 def _raise_bad_field(block: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ._errors import HTTPProtocolError, InvalidResponseError, reason_phrase
+from ._errors import HTTPProtocolError, InvalidResponseError, NotNativeStringError, reason_phrase
 
 __all__ = [
     "LAST_CHUNK",
@@ -39,6 +39,9 @@ def check_status(status: object) -> int:
             raise TypeError(f"the status must be a native string, not {type(status).__name__}")
     match = _STATUS_RE.fullmatch(status)  # type: ignore[arg-type]
     if match is None:
+        if "\r" in status or "\n" in status:  # type: ignore[operator]
+            # gevent's words, which applications and gevent's tests compare.
+            raise InvalidResponseError("carriage return or newline in status", status)
         raise InvalidResponseError(
             f"invalid status {status!r}: expected three digits, a space and a reason phrase "
             "without CR, LF or NUL"
@@ -50,17 +53,23 @@ def check_header(name: object, value: object) -> None:
     """Raise if *name*/*value* may not be sent (not a str, not a token, CR/LF/NUL...)."""
     if name not in _known_names:
         if not isinstance(name, str):
-            raise TypeError(f"header name {name!r} must be a native string")
+            raise NotNativeStringError(f"header name {name!r} must be a native string")
         if _TOKEN_RE.fullmatch(name) is None:
+            if "\r" in name or "\n" in name:
+                raise InvalidResponseError("carriage return or newline in header name", name)
             raise InvalidResponseError(f"invalid header name {name!r}")
         if len(_known_names) < _KNOWN_NAMES_LIMIT:
             _known_names.add(name)
     if not isinstance(value, str):
-        raise TypeError(f"value {value!r} of header {name!r} must be a native string")
+        raise NotNativeStringError(f"value {value!r} of header {name!r} must be a native string")
     if _BAD_VALUE_RE.search(value) is not None:
-        raise InvalidResponseError(
-            f"value of header {name!r} contains CR, LF or NUL (response splitting): {value!r}"
-        )
+        if "\r" in value or "\n" in value:
+            raise InvalidResponseError("carriage return or newline in header value", value)
+        raise InvalidResponseError(f"value of header {name!r} contains NUL: {value!r}")
+    if not value.isascii():
+        # PEP 3333: header text is latin-1. Fail here, in start_response, not once the
+        # status line has gone out.
+        value.encode("latin-1")
 
 
 def format_response_head(
@@ -104,7 +113,7 @@ def format_error_response(
     else:
         code = error
     reason = reason_phrase(code) or "Error"
-    body = (message or reason).encode("latin-1", "replace") + b"\n"
+    body = (message or reason).encode("latin-1", "replace")
     return (
         f"{http_version} {code} {reason}\r\n"
         "Content-Type: text/plain; charset=latin-1\r\n"

@@ -41,6 +41,7 @@ from ._state import (
 
 __all__ = [
     "patch_all",
+    "patch_asyncio",
     "patch_builtins",
     "patch_contextvars",
     "patch_dns",
@@ -341,6 +342,8 @@ def patch_sys(stdin: bool = True, stdout: bool = True, stderr: bool = True) -> N
             patch_item(_sys, name, FileObjectThread(stream))
 
 
+from ._asyncio import patch_asyncio  # noqa: E402  (issue 12: gevent.asyncio)
+
 # -- patch_all ---------------------------------------------------------------------------------
 
 _patch_all_arguments: dict | None = None
@@ -370,7 +373,7 @@ def patch_all(socket: bool = True, dns: bool = True, time: bool = True, select: 
               thread: bool = True, os: bool = True, ssl: bool = True, subprocess: bool = True,
               sys: bool = False, aggressive: bool = True, Event: bool = True,
               builtins: bool = True, signal: bool = True, queue: bool = True,
-              contextvars: bool = True, **kwargs: Any) -> bool | None:
+              contextvars: bool = True, asyncio: bool = True, **kwargs: Any) -> bool | None:
     """Patch every module gevent can make cooperative (each keyword turns one off).
 
     Call it first, before other imports. Calling it again with the same arguments does
@@ -381,7 +384,7 @@ def patch_all(socket: bool = True, dns: bool = True, time: bool = True, select: 
     arguments = dict(socket=socket, dns=dns, time=time, select=select, thread=thread, os=os,
                      ssl=ssl, subprocess=subprocess, sys=sys, aggressive=aggressive,
                      Event=Event, builtins=builtins, signal=signal, queue=queue,
-                     contextvars=contextvars)
+                     contextvars=contextvars, asyncio=asyncio)
     pending: list[str] = []
     first_time, proceed = _check_repatching(arguments, kwargs, pending)
     if not proceed:
@@ -416,6 +419,8 @@ def patch_all(socket: bool = True, dns: bool = True, time: bool = True, select: 
         patch_queue()
     if contextvars:
         patch_contextvars()
+    if asyncio:
+        patch_asyncio()
 
     _notify(events.GeventDidPatchBuiltinModulesEvent(arguments, kwargs))
     _notify(events.GeventDidPatchAllEvent(arguments, kwargs))

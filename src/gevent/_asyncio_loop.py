@@ -1,0 +1,678 @@
+"""The asyncio event loop that runs on a gevent hub (see :mod:`gevent.asyncio`).
+
+Why this shape: ``EventLoop`` subclasses asyncio's own selector event loop, so every transport,
+protocol, stream, server, TLS, datagram, Unix-socket, pipe and ``sock_*`` path is asyncio's own
+code and behaves exactly as asyncio's loops do. What changes is *where the waiting happens*:
+
+- the "selector" (``_asyncio_selector.HubSelector``) is made of the hub's io watchers; a ready fd
+  queues its reader/writer Handle directly, so the hub's poll is the only poll;
+- ``call_at``/``call_later`` put the TimerHandle in the hub's timer heap (no second heap);
+- ready handles run in batches inside a runner greenlet (``_asyncio_runner.py``), scheduled as
+  one hub callback per batch: a busy asyncio program costs one pair of greenlet switches per
+  batch and no system call, and greenlets and tasks take turns in one FIFO;
+- ``run_forever`` just parks the calling greenlet until ``stop()``; signal handlers, child
+  processes and the default executor use the hub's signal and child watchers and thread pool.
+
+Several EventLoops may live on one hub (``asyncio.run`` in many greenlets at once makes one
+each); each processes its handles only while someone runs it (``run_forever``,
+``run_until_complete`` or ``gevent.asyncio.await_``), as asyncio's loops do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import errno
+import logging
+import os
+import sys
+from asyncio import base_events, coroutines, events, tasks
+from asyncio import unix_events as _unix_events
+from time import monotonic, perf_counter
+from typing import Any
+
+from greenlet import getcurrent
+from greenlet import greenlet as RawGreenlet
+
+from . import _asyncio_runner as _runner
+from ._asyncio_selector import HubSelector
+from ._core._loop import CALLBACK_BUDGET
+from .hub import _threadlocal, get_hub
+
+__all__ = ["EventLoop"]
+
+logger = logging.getLogger("asyncio")
+
+_raw_switch = RawGreenlet.switch
+_get_running_loop = events._get_running_loop
+_set_running_loop = events._set_running_loop
+_Handle = events.Handle
+_get_asyncgen_hooks = sys.get_asyncgen_hooks
+_set_asyncgen_hooks = sys.set_asyncgen_hooks
+_format_handle = getattr(base_events, "_format_handle")  # noqa: B009 (not in the stubs)
+
+
+class _Sentinel:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+_RUN = _Sentinel("run a batch")
+_BATCH_DONE = _Sentinel("batch done")
+_WAKE = _Sentinel("loop stopped")
+#: Stands for the batch entry while a runner is running batches: nothing needs scheduling.
+_IN_BATCH = [None, ()]
+_INLINE = _Sentinel("handles run in the hub")
+_BUDGET = CALLBACK_BUDGET
+
+
+class _TimerHandle(events.TimerHandle):
+    __slots__ = ("_entry",)
+
+
+def _noop() -> None:
+    pass
+
+
+HUB_MESSAGE = (
+    "{what} was called from the hub greenlet (inside a gevent loop callback), which must never "
+    "block; call it from a greenlet (gevent.spawn) instead"
+)
+
+
+class EventLoop(asyncio.SelectorEventLoop):
+    """An asyncio event loop whose waiting is done by the gevent hub of this thread."""
+
+    # What we use of asyncio's own loop classes (not in their type stubs).
+    _ready: Any
+    _closed: bool
+    _stopping: bool
+    _debug: bool
+    _selector: Any
+    _signal_handlers: dict
+    _default_executor: Any
+    _executor_shutdown_called: bool
+    _internal_fds: int
+    _coroutine_origin_tracking_enabled: bool
+    _check_closed: Any
+    _check_callback: Any
+    _check_signal: Any
+    _handle_signal: Any
+    _set_coroutine_origin_tracking: Any
+    _asyncgen_firstiter_hook: Any
+    _asyncgen_finalizer_hook: Any
+    _remove_reader: Any
+    _remove_writer: Any
+    _batch_entry: Any
+    _owner: Any
+    _runner: Any
+    _runner_saved: Any
+    _keepalive: Any
+
+    def __init__(self, hub=None, *, green_tasks: bool = True) -> None:
+        """A new loop on *hub* (default: this thread's). With ``green_tasks=False`` handles
+        run in the hub greenlet itself: slightly faster, but a blocking gevent call inside a
+        coroutine then fails (BlockingSwitchOutError) instead of suspending only its task."""
+        self._green_tasks = green_tasks
+        if hub is None:
+            hub = get_hub()
+        self._hub = hub
+        hub_loop = self._hub_loop = hub.loop
+        self._hub_ready = hub_loop._ready
+        self._hub_timers = hub_loop._timers
+        self._drivers = 0
+        # Processes its handles: while driven, or always for the hub's own loop (get_loop()).
+        self._active = False
+        self._background = False
+        self._owner = None
+        self._owner_driving = False
+        self._batch_entry = None
+        self._runner = None
+        self._runner_saved = (None, None)
+        self._keepalive = None
+        self._signal_watchers: dict = {}
+        self._child_watchers: set = set()
+        self._pool_jobs: set = set()
+        super().__init__(selector=HubSelector(self))
+
+    # -- running -------------------------------------------------------------------------------
+
+    def is_running(self) -> bool:
+        return self._drivers > 0
+
+    def _check_running(self) -> None:
+        running = _get_running_loop()
+        if self._owner is not None or running is self:
+            raise RuntimeError("This event loop is already running")
+        if running is not None:
+            raise RuntimeError("Cannot run the event loop while another loop is running")
+
+    def _check_greenlet(self, what: str) -> None:
+        if _threadlocal.hub is not self._hub:
+            raise RuntimeError(
+                f"{what}: this event loop belongs to the gevent hub of another thread; use "
+                "asyncio.run_coroutine_threadsafe() or loop.call_soon_threadsafe() from here"
+            )
+        if getcurrent() is self._hub:
+            raise RuntimeError(HUB_MESSAGE.format(what=what))
+
+    def run_forever(self) -> None:
+        """Run until ``stop()``: parks this greenlet while the hub runs the loop's handles."""
+        self._check_closed()
+        self._check_running()
+        self._check_greenlet("run_forever()")
+        hub = self._hub
+        self._owner = getcurrent()
+        self._owner_driving = True
+        self._start_driving()
+        try:
+            if self._stopping and self._batch_entry is None:
+                self._schedule_batch()
+            while self._owner_driving:
+                _raw_switch(hub)
+        finally:
+            if self._owner_driving:
+                self._owner_driving = False
+                self._stop_driving()
+            self._owner = None
+            self._stopping = False
+
+    def run_until_complete(self, future):
+        self._check_closed()
+        if (self._owner is not None and _get_running_loop() is None
+                and getcurrent() is not self._owner):
+            # Another greenlet runs this loop: wait for the future alongside it.
+            self._check_greenlet("run_until_complete()")
+            return self._wait_future(tasks.ensure_future(future, loop=self), None)
+        return super().run_until_complete(future)
+
+    def stop(self) -> None:
+        self._stopping = True
+        if self._active and self._batch_entry is None and not self._closed:
+            self._schedule_batch()
+
+    def _start_driving(self) -> None:
+        """Someone waits on this loop: process handles and keep the hub alive."""
+        self._drivers += 1
+        if self._drivers == 1:
+            keepalive = self._keepalive
+            if keepalive is None:
+                keepalive = self._keepalive = self._hub_loop.async_(ref=True)
+            keepalive.start(_noop)
+            if self._debug:
+                self._set_coroutine_origin_tracking(True)
+            self._activate()
+
+    def _stop_driving(self) -> None:
+        self._drivers -= 1
+        if not self._drivers:
+            if self._keepalive is not None:
+                self._keepalive.stop()
+            if self._coroutine_origin_tracking_enabled:
+                self._set_coroutine_origin_tracking(False)
+            self._active = self._background
+
+    def _run_in_background(self) -> None:
+        """Process handles whenever the hub runs, like greenlets, without keeping it alive."""
+        self._background = True
+        self._activate()
+
+    def _activate(self) -> None:
+        if not self._active and not self._closed:
+            self._active = True
+            self._selector.resume()
+            if self._ready and self._batch_entry is None:
+                self._schedule_batch()
+
+    def _wait_future(self, future, timeout):
+        """Block this greenlet (not the hub) until *future* is done, running the loop meanwhile.
+
+        On a gevent Timeout or a kill, the future is cancelled and the exception propagates.
+        """
+        if future.done():
+            return future.result()
+        self._check_closed()
+        hub = self._hub
+        current = getcurrent()
+        waiting = True
+
+        def wake(_future):
+            if waiting:
+                self._hub_loop.run_callback(current.switch, _WAKE)
+
+        future.add_done_callback(wake)
+        self._start_driving()
+        timer = None
+        if timeout is not None:
+            from .timeout import Timeout
+
+            timer = Timeout._start_new_or_dummy(timeout)
+        try:
+            while not future.done():
+                _raw_switch(hub)
+        except BaseException:
+            waiting = False
+            future.remove_done_callback(wake)
+            if not future.done():
+                future.cancel()
+                # Keep the loop going until the cancellation has been delivered.
+                self._start_driving()
+                future.add_done_callback(self._release_driver)
+            raise
+        finally:
+            waiting = False
+            if timer is not None:
+                timer.cancel()
+            self._stop_driving()
+        return future.result()
+
+    def _release_driver(self, _future) -> None:
+        self._stop_driving()
+
+    # -- batches -------------------------------------------------------------------------------
+
+    def _schedule_batch(self) -> None:
+        if not self._active or self._closed:
+            return
+        if _threadlocal.hub is not self._hub:
+            raise RuntimeError(
+                "Non-thread-safe operation invoked on an event loop other than the current one: "
+                "this loop belongs to the gevent hub of another thread; use "
+                "loop.call_soon_threadsafe()"
+            )
+        entry = self._batch_entry = [self._run_batch, ()]
+        self._hub_ready.append(entry)
+
+    def _run_batch(self) -> None:
+        self._batch_entry = None
+        if not self._active:
+            return
+        if not self._green_tasks:
+            self._run_inline()
+            return
+        runner = self._runner
+        if runner is None:
+            runner = self._runner = RawGreenlet(self._run_handles, self._hub)
+        try:
+            result = runner.switch(_RUN)
+        except BaseException as exc:
+            self._runner = None
+            self._after_failure(exc)
+            return
+        if result is not _BATCH_DONE and self._runner is runner:
+            # The runner blocked inside a handle: it now belongs to that handle.
+            self._runner = None
+            if self._batch_entry is _IN_BATCH:
+                self._batch_entry = None
+            saved_loop, saved_hooks = self._runner_saved
+            _runner.hub_state(self._hub).detach(self, runner, saved_loop, saved_hooks)
+            if self._ready and self._batch_entry is None:
+                self._schedule_batch()
+
+    def _run_inline(self) -> None:
+        # green_tasks=False: handles run in the hub itself; a blocking call in one fails with
+        # BlockingSwitchOutError instead of suspending its task.
+        self._runner = _INLINE
+        try:
+            self._run_batches(_INLINE)
+        except BaseException as exc:
+            self._after_failure(exc)
+        finally:
+            self._runner = None
+
+    def _after_failure(self, exc: BaseException) -> None:
+        # SystemExit or KeyboardInterrupt escaped a handle: raise it where the loop is run.
+        if self._batch_entry is _IN_BATCH:
+            self._batch_entry = None
+        owner = self._owner
+        if owner is None:
+            raise exc
+        self._hub_loop.run_callback(owner.throw, exc)
+
+    def _run_handles(self, value) -> None:
+        # The runner greenlet's body: run batches each time the hub switches in.
+        me = getcurrent()
+        hub = self._hub
+        while True:
+            if value is _RUN:
+                self._run_batches(me)
+                if self._runner is not me:
+                    return  # detached: the handle that blocked has returned
+            value = _raw_switch(hub, _BATCH_DONE)
+
+    def _run_batches(self, me) -> None:
+        # Batches: the handles ready when a batch starts, as one iteration of asyncio's loop.
+        # Keep going with the next batch while nothing else is waiting in the hub (no greenlet
+        # or callback ready, no timer due), for at most the hub's callback budget: a busy
+        # asyncio program pays the switch and the per-thread bookkeeping once per budget, not
+        # once per iteration.
+        ready = self._ready
+        popleft = ready.popleft
+        hub_ready = self._hub_ready
+        heap = self._hub_timers.heap
+        self._batch_entry = _IN_BATCH
+        saved = self._runner_saved = (_get_running_loop(), _get_asyncgen_hooks())
+        _set_running_loop(self)
+        _set_asyncgen_hooks(self._asyncgen_firstiter_hook, self._asyncgen_finalizer_hook)
+        started = perf_counter()
+        try:
+            while True:
+                ntodo = len(ready)
+                if self._debug:
+                    self._run_handles_debug(me, ntodo)
+                else:
+                    while ntodo and self._runner is me:
+                        ntodo -= 1
+                        handle = popleft()
+                        if not handle._cancelled:
+                            handle._run()
+                    handle = None  # a parked runner must not keep it (and its task) alive
+                if self._runner is not me:
+                    break
+                if self._stopping and self._owner_driving:
+                    self._owner_driving = False
+                    self._stop_driving()
+                    self._hub_loop.run_callback(self._owner.switch, _WAKE)
+                if (not ready or not self._active or hub_ready
+                        or (heap and heap[0][0] <= monotonic())
+                        or perf_counter() - started > _BUDGET):
+                    break
+        finally:
+            if self._runner is me:
+                _set_running_loop(saved[0])
+                _set_asyncgen_hooks(*saved[1])
+            else:
+                _runner.hub_state(self._hub).finish(me)
+        if self._runner is me:
+            self._batch_entry = None
+            if ready:
+                self._schedule_batch()
+
+    def _run_handles_debug(self, me, ntodo: int) -> None:
+        ready = self._ready
+        while ntodo and self._runner is me:
+            ntodo -= 1
+            handle = ready.popleft()
+            if handle._cancelled:
+                continue
+            t0 = self.time()
+            handle._run()
+            dt = self.time() - t0
+            if dt >= self.slow_callback_duration:
+                logger.warning("Executing %s took %.3f seconds", _format_handle(handle), dt)
+
+    # -- callbacks and timers ------------------------------------------------------------------
+
+    def _call_soon(self, callback, args, context):
+        handle = _Handle(callback, args, self, context)
+        if handle._source_traceback:
+            del handle._source_traceback[-1]
+        self._ready.append(handle)
+        if self._batch_entry is None:
+            self._schedule_batch()
+        return handle
+
+    def _add_callback(self, handle) -> None:
+        if not handle._cancelled:
+            self._ready.append(handle)
+            if self._batch_entry is None:
+                self._schedule_batch()
+
+    def call_soon_threadsafe(self, callback, *args, context=None):
+        self._check_closed()
+        if self._debug:
+            self._check_callback(callback, "call_soon_threadsafe")
+        handle = _Handle(callback, args, self, context)
+        if handle._source_traceback:
+            del handle._source_traceback[-1]
+        # A deque append is atomic: the handle keeps its FIFO place among call_soon's, as in
+        # asyncio; only the batch has to be scheduled from the loop's own thread.
+        self._ready.append(handle)
+        if _threadlocal.hub is self._hub:
+            if self._batch_entry is None:
+                self._schedule_batch()
+        else:
+            self._hub_loop.run_callback_threadsafe(self._schedule_from_thread)
+        return handle
+
+    def _schedule_from_thread(self) -> None:
+        if self._ready and self._batch_entry is None and not self._closed:
+            self._schedule_batch()
+
+    def _write_to_self(self) -> None:
+        # Nothing to wake: handles are queued on the hub, which polls for us.
+        pass
+
+    def _make_self_pipe(self) -> None:
+        # No self-pipe: the hub's wake-up fd plays its part (counted as our internal fd).
+        self._ssock = self._csock = None
+        self._internal_fds += 1
+
+    def _close_self_pipe(self) -> None:
+        self._internal_fds -= 1
+
+    def call_at(self, when, callback, *args, context=None):
+        if when is None:
+            raise TypeError("when cannot be None")
+        self._check_closed()
+        if self._debug:
+            self._check_thread()
+            self._check_callback(callback, "call_at")
+        if _threadlocal.hub is not self._hub:
+            raise RuntimeError(
+                "call_at()/call_later() invoked from another thread: this loop belongs to the "
+                "gevent hub of another thread; use loop.call_soon_threadsafe()"
+            )
+        timer = _TimerHandle(when, callback, args, self, context)
+        if timer._source_traceback:
+            del timer._source_traceback[-1]
+        timer._entry = self._hub_timers.add(when, self._timer_fired, (timer,), False)
+        timer._scheduled = True
+        return timer
+
+    def _timer_fired(self, timer) -> None:
+        timer._entry = None
+        timer._scheduled = False
+        if not timer._cancelled and not self._closed:
+            self._ready.append(timer)
+            if self._batch_entry is None:
+                self._schedule_batch()
+
+    def _timer_handle_cancelled(self, handle) -> None:
+        entry = getattr(handle, "_entry", None)
+        if entry is not None:
+            handle._entry = None
+            self._hub_timers.cancel(entry)
+
+    def _check_thread(self) -> None:
+        if _threadlocal.hub is not self._hub:
+            raise RuntimeError(
+                "Non-thread-safe operation invoked on an event loop other than the current one")
+
+    def _process_events(self, event_list) -> None:
+        raise RuntimeError("the hub's io watchers deliver events; _process_events is unused")
+
+    # -- closing -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self.is_running():
+            raise RuntimeError("Cannot close a running event loop")
+        if self.is_closed():
+            return
+        entry = self._batch_entry
+        if entry is not None and entry is not _IN_BATCH:
+            entry[0] = None
+            self._batch_entry = None
+        super().close()
+        for watcher in list(self._child_watchers):
+            watcher.stop()
+        self._child_watchers.clear()
+        if self._keepalive is not None:
+            self._keepalive.close()
+            self._keepalive = None
+        self._runner = None
+        self._active = self._background = False
+        state = _runner.hub_state(self._hub)
+        if state.default_loop is self:
+            state.default_loop = None
+
+    # -- signals -------------------------------------------------------------------------------
+
+    def add_signal_handler(self, sig, callback, *args) -> None:  # type: ignore[override]
+        """Run ``callback(*args)`` in the loop when *sig* arrives (main thread only)."""
+        if coroutines.iscoroutine(callback) or coroutines.iscoroutinefunction(callback):
+            raise TypeError("coroutines cannot be used with add_signal_handler()")
+        self._check_signal(sig)
+        self._check_closed()
+        handle = _Handle(callback, args, self, None)
+        watcher = self._signal_watchers.get(sig)
+        if watcher is None:
+            watcher = self._hub_loop.signal(sig, ref=False)
+            try:
+                watcher.start(self._handle_signal, sig)
+            except ValueError as exc:
+                raise RuntimeError(str(exc)) from None
+            except OSError as exc:
+                if exc.errno == errno.EINVAL:
+                    raise RuntimeError(f"sig {sig} cannot be caught") from None
+                raise
+            self._signal_watchers[sig] = watcher
+        self._signal_handlers[sig] = handle
+
+    def remove_signal_handler(self, sig) -> bool:
+        self._check_signal(sig)
+        handle = self._signal_handlers.pop(sig, None)
+        watcher = self._signal_watchers.pop(sig, None)
+        if watcher is not None:
+            watcher.stop()
+        return handle is not None
+
+    def _add_callback_signalsafe(self, handle) -> None:
+        self._add_callback(handle)
+
+    # -- child processes -----------------------------------------------------------------------
+
+    async def _make_subprocess_transport(self, protocol, args, shell, stdin, stdout, stderr,
+                                         bufsize, extra=None, **kwargs):
+        waiter = self.create_future()
+        transport = _unix_events._UnixSubprocessTransport(
+            self, protocol, args, shell, stdin, stdout, stderr, bufsize,
+            waiter=waiter, extra=extra, **kwargs)
+        watcher = self._hub_loop.child(transport.get_pid(), ref=False)
+        self._child_watchers.add(watcher)
+        watcher.start(self._child_exited, watcher, transport)
+        try:
+            await waiter
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException:
+            transport.close()
+            await transport._wait()
+            raise
+        return transport
+
+    def _child_exited(self, watcher, transport) -> None:
+        self._child_watchers.discard(watcher)
+        if self._closed:
+            return
+        returncode = os.waitstatus_to_exitcode(watcher.rstatus)
+        # One hop more, as asyncio does: output already read is delivered before the exit.
+        self._add_callback(_Handle(self.call_soon, (transport._process_exited, returncode),
+                                   self, None))
+
+    # -- threads and name resolution -----------------------------------------------------------
+
+    def run_in_executor(self, executor, func, *args):
+        """Run ``func(*args)`` in *executor*; by default, in the hub's thread pool."""
+        if executor is None and self._default_executor is None:
+            self._check_closed()
+            if self._debug:
+                self._check_callback(func, "run_in_executor")
+            if self._executor_shutdown_called:
+                raise RuntimeError("Executor shutdown has been called")
+            return self._run_in_hub_pool(func, args)
+        return super().run_in_executor(executor, func, *args)
+
+    def _run_in_hub_pool(self, func, args):
+        future = self.create_future()
+        job = self._hub.threadpool.spawn(func, *args)
+        self._pool_jobs.add(job)
+
+        def done(result):
+            self._pool_jobs.discard(job)
+            if future.cancelled() or self._closed:
+                return
+            if result.successful():
+                future.set_result(result.value)
+            elif isinstance(result.exception, concurrent.futures.CancelledError):
+                future.cancel()  # as asyncio.wrap_future converts it
+            else:
+                future.set_exception(result.exception)
+
+        job.rawlink(done)
+        return future
+
+    async def shutdown_default_executor(self, timeout=None) -> None:
+        """Wait for the work this loop gave the default executor (the hub's thread pool)."""
+        self._executor_shutdown_called = True
+        executor = self._default_executor
+        if executor is not None:
+            self._default_executor = None
+            from .monkey import is_module_patched
+
+            if is_module_patched("threading"):
+                waiter = self.run_in_greenlet(executor.shutdown, True)
+            else:
+                waiter = self._run_in_hub_pool(executor.shutdown, (True,))
+        elif self._pool_jobs:
+            waiter = self.run_in_greenlet(_wait_jobs, list(self._pool_jobs))
+        else:
+            return
+        try:
+            await tasks.wait_for(tasks.shield(waiter), timeout)
+        except asyncio.TimeoutError:
+            import warnings
+
+            warnings.warn("The executor did not finishing joining its threads within "
+                          f"{timeout} seconds.", RuntimeWarning, stacklevel=2)
+
+    def run_in_greenlet(self, func, *args):
+        """Start ``func(*args)`` in a new greenlet; return a future of its result."""
+        future = self.create_future()
+
+        def body():
+            try:
+                result = func(*args)
+            except BaseException as exc:
+                if not future.done() and not self._closed:
+                    future.set_exception(exc)
+                if isinstance(exc, (SystemExit, KeyboardInterrupt)):
+                    raise
+            else:
+                if not future.done() and not self._closed:
+                    future.set_result(result)
+
+        self._hub_loop.run_callback(RawGreenlet(body, self._hub).switch)
+        return future
+
+    async def getaddrinfo(self, host, port, *, family=0, type=0, proto=0, flags=0):
+        from . import socket as gsocket
+
+        return await self.run_in_greenlet(gsocket.getaddrinfo, host, port, family, type, proto,
+                                          flags)
+
+    async def getnameinfo(self, sockaddr, flags=0):
+        from . import socket as gsocket
+
+        return await self.run_in_greenlet(gsocket.getnameinfo, sockaddr, flags)
+
+
+def _wait_jobs(jobs) -> None:
+    from ._waiting import wait
+
+    wait(jobs)
