@@ -2,8 +2,10 @@
 #
 # Owns: a deque of ready callbacks (entries are two-item lists ``[func, args]``, or
 # ``[greenlet, None]`` for "switch into it" with no bound method made; cancelling either is
-# ``entry[0] = None``), the timer heap, one readiness backend with a table of fd -> active io
-# watchers, a wake-up fd for other threads, and the lists of prepare/check/idle/fork watchers.
+# ``entry[0] = None``; or a Greenlet itself, switched into while its ``_start_event`` is still
+# ``QUEUED``, as Greenlet.start queues it), the timer heap, one readiness backend with a table of
+# fd -> active io watchers, a wake-up fd for other threads, and the lists of
+# prepare/check/idle/fork watchers.
 #
 # One iteration: (1) run ready callbacks FIFO, including ones queued meanwhile, until none are left
 # or the time budget is spent; (2) fire due timers; (3) poll the backend, without blocking if
@@ -25,6 +27,8 @@ from collections import deque
 from threading import get_ident
 from time import monotonic, perf_counter
 
+from greenlet import greenlet as _greenlet
+
 from . import _fork
 from ._io_common import READ, WRITE, make_backend
 from ._timers import TimerHeap
@@ -35,6 +39,21 @@ __all__ = ["Loop", "Callback"]
 #: How long one batch of ready callbacks may run before timers and I/O get a turn.
 CALLBACK_BUDGET = 0.005
 _BUDGET_CHECK_MASK = 63
+
+
+class _Marker:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+#: A Greenlet's ``_start_event`` while the greenlet itself waits in the ready queue.
+QUEUED = _Marker("queued")
+_raw_switch = _greenlet.switch
 
 
 class _FdState:
@@ -353,22 +372,31 @@ class Loop:
     def _run_ready(self) -> None:
         ready = self._ready
         popleft = ready.popleft
+        switch = _raw_switch
         count = 0
         started = perf_counter()
         while ready:
             entry = popleft()
-            func = entry[0]
-            if func is None:
-                continue
-            try:
-                args = entry[1]
-                if args is None:
-                    func.switch()
-                else:
-                    func(*args)
-            except BaseException:
-                context = func._func if type(func) is Callback else func
-                self._handle_error(context, *sys.exc_info())
+            if type(entry) is list:
+                func = entry[0]
+                if func is None:
+                    continue
+                try:
+                    args = entry[1]
+                    if args is None:
+                        func.switch()
+                    else:
+                        func(*args)
+                except BaseException:
+                    context = func._func if type(func) is Callback else func
+                    self._handle_error(context, *sys.exc_info())
+            elif entry._start_event is QUEUED:  # a started Greenlet
+                try:
+                    switch(entry)
+                except BaseException:
+                    self._handle_error(entry, *sys.exc_info())
+            else:
+                continue  # a Greenlet killed before it ran
             count += 1
             if not count & _BUDGET_CHECK_MASK:
                 if self._stopping or perf_counter() - started > CALLBACK_BUDGET:
