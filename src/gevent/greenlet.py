@@ -479,9 +479,16 @@ class Greenlet(RawGreenlet, Generic[T]):
         if event is not _RUNNING:
             if event is _CANCELLED or self.dead:
                 return
-            # Not running yet: it never will.
+            # Not running yet: it never will. Like gevent, drop the function and its
+            # arguments first (their references go with it; the repr then shows "_run").
             self._cancel_start()
             self._start_event = _CANCELLED
+            try:
+                del self._run
+            except AttributeError:
+                pass
+            self.args = ()
+            self._kwargs = None
             self._handle_death_before_start(exception)
             return
         if self.dead:
