@@ -373,11 +373,13 @@ class Loop:
         ready = self._ready
         popleft = ready.popleft
         switch = _raw_switch
+        queued = QUEUED
+        list_ = list
         count = 0
         started = perf_counter()
         while ready:
             entry = popleft()
-            if type(entry) is list:
+            if type(entry) is list_:
                 func = entry[0]
                 if func is None:
                     continue
@@ -390,7 +392,7 @@ class Loop:
                 except BaseException:
                     context = func._func if type(func) is Callback else func
                     self._handle_error(context, *sys.exc_info())
-            elif entry._start_event is QUEUED:  # a started Greenlet
+            elif entry._start_event is queued:  # a started Greenlet
                 try:
                     switch(entry)
                 except BaseException:
