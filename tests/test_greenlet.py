@@ -560,3 +560,93 @@ def test_with_block_kills_with_the_body_exception(delay):
             raise BodyError
     assert g.dead and not g.successful()
     assert isinstance(g.exception, BodyError)
+
+
+# -- spawn's fast path and the queued state (issue 13): the same behaviour as the general path --
+
+
+def test_kill_before_start_drops_function_and_arguments(quiet_hub):
+    # As gevent: the function and arguments go at once (before the error is reported).
+    def work(*args, **kwargs):
+        pass
+
+    arg = object()
+    ref = weakref.ref(work)
+    g = gevent.spawn(work, arg, key=arg)
+    assert repr(g).endswith(": work(" + repr(arg)[:50] + ", key=" + repr(arg)[:50] + ")>")
+    del g._formatted_info  # computed again below, from what is left
+    g.kill(ValueError)
+    assert g.args == () and g.kwargs == {}
+    assert repr(g).endswith(": _run>")
+    assert isinstance(g.exception, ValueError)
+    del work
+    gc.collect()
+    assert ref() is None
+    assert "_run> failed with ValueError" in quiet_hub.exception_stream.getvalue()
+
+
+def test_kill_before_start_skips_a_subclass_run():
+    log = []
+
+    class Overrides(Greenlet):
+        def run(self):
+            log.append("ran")
+
+    g = Overrides.spawn()
+    g.kill()
+    gevent.sleep(0)
+    gevent.sleep(0)
+    assert log == [] and g.dead and g.successful()
+
+
+def test_kwargs_is_a_dict_that_reaches_the_function():
+    def work(*args, **kwargs):
+        return args, kwargs
+
+    g = Greenlet(work, 1)
+    assert g.kwargs == {} and type(g.kwargs) is dict
+    g.kwargs["x"] = 2  # changed before it starts: the function gets it
+    g.start()
+    assert g.get(timeout=5) == ((1,), {"x": 2})
+    assert g.kwargs == {} and g.args == ()
+    g = gevent.spawn(work, 1, y=3)
+    assert g.kwargs == {"y": 3}
+    assert g.get(timeout=5) == ((1,), {"y": 3})
+    assert g.kwargs == {}
+
+
+def test_spawn_forms():
+    def work(*args, **kwargs):
+        return args, kwargs
+
+    assert gevent.spawn(run=work).get(timeout=5) == ((), {})
+    assert Greenlet.spawn(work, 1, k=2).get(timeout=5) == ((1,), {"k": 2})
+    with pytest.raises(TypeError):
+        gevent.spawn(work, run=work)
+    with pytest.raises(TypeError, match="must be callable"):
+        gevent.spawn(1)
+    assert gevent.spawn(None).get(timeout=5) is None  # nothing to run
+
+    class Sub(Greenlet):
+        def __init__(self, value=7):
+            Greenlet.__init__(self)
+            self.given = value
+
+        def _run(self):
+            return self.given
+
+    assert Sub.spawn().get(timeout=5) == 7
+    assert Sub.spawn(8).get(timeout=5) == 8
+
+
+def test_children_of_the_main_greenlet_get_their_own_tree_locals():
+    first = gevent.spawn(lambda: None)
+    second = gevent.spawn(lambda: None)
+    assert type(first.spawn_tree_locals) is dict
+    assert first.spawn_tree_locals is first.spawn_tree_locals
+    assert first.spawn_tree_locals is not second.spawn_tree_locals
+    first.spawn_tree_locals["k"] = 1
+    assert first.spawn_tree_locals == {"k": 1} and second.spawn_tree_locals == {}
+    gevent.joinall([first, second], timeout=5)
+    stack = first.spawning_stack
+    assert stack.f_code.co_name == "test_children_of_the_main_greenlet_get_their_own_tree_locals"

@@ -17,6 +17,7 @@ from weakref import ref as wref
 from greenlet import GreenletExit, getcurrent
 from greenlet import greenlet as RawGreenlet
 
+from ._core._loop import QUEUED as _QUEUED
 from ._linkable import _TIMED_OUT, _ForeignLink
 from .hub import _config_checked, _threadlocal, _track_tree, _tracking, _tree_locals_of
 from .hub import _get_hub_noargs as get_hub
@@ -40,13 +41,17 @@ class _StartState:
         return self.name
 
 
-# _start_event is None (not started), a ready-queue entry (queued), a timer entry (start_later),
-# _RUNNING (the function was entered) or _CANCELLED (killed before it ever ran).
+# _start_event is None (not started), _QUEUED (the greenlet itself sits in the loop's ready
+# queue: the loop switches into it while the state is still _QUEUED, see _core/_loop.py), a
+# timer entry (start_later), _RUNNING (the function was entered) or _CANCELLED (killed before it
+# ever ran; the loop then drops it from the queue unrun).
 _RUNNING = _StartState("running")
 _CANCELLED = _StartState("cancelled")
 
 _NO_ERROR = (None, None, None)
-_NO_SPAWN_INFO = (None,)
+_NO_SPAWN_INFO = ()
+_new_greenlet = RawGreenlet.__new__
+_NO_RUN: Any = _StartState("no run")
 
 
 class _Frame:
@@ -128,11 +133,14 @@ class Greenlet(RawGreenlet, Generic[T]):
     # because a subclass's attribute comes first in the lookup (then a given function goes
     # to the instance dict).
     __slots__ = (
-        "_run", "args", "kwargs", "value", "_exc_info", "_start_event", "_notifier",
+        "_run", "args", "_kwargs", "value", "_exc_info", "_start_event", "_notifier",
         "_links", "spawning_greenlet", "_spawn_info", "_name", "_formatted_info",
         "_finish_seq",
     )  # fmt: skip
     value: Any
+    # None when there are none: an empty dict is one more object per greenlet for the
+    # collector to count (the kwargs property makes one when asked).
+    _kwargs: dict | None
     _exc_info: tuple | None
     _start_event: Any
     _notifier: Any
@@ -142,7 +150,8 @@ class Greenlet(RawGreenlet, Generic[T]):
     #: ``config.track_greenlet_tree`` is off).
     spawning_greenlet: Any
     # (spawn-tree locals, code, lasti, code, ...) when config.track_greenlet_tree is on,
-    # else _NO_SPAWN_INFO.
+    # else _NO_SPAWN_INFO. The locals are None for a child of a root (a tree of its own) until
+    # someone asks for them: no dict per spawn, and a tuple the collector can untrack.
     _spawn_info: tuple
     _formatted_info: str
 
@@ -166,42 +175,14 @@ class Greenlet(RawGreenlet, Generic[T]):
             elif not callable(own):
                 raise TypeError("The run argument or self._run must be callable")
         self.args = args
-        self.kwargs = kwargs
+        self._kwargs = kwargs or None
         self.value = None
         self._exc_info = None
         self._start_event = None
         self._notifier = None
         self._links = ()
         if _tracking[0] and (_config_checked[0] or _track_tree()):
-            spawner = getcurrent()
-            tree_locals: dict | None
-            if spawner.parent is None:
-                tree_locals = {}  # each child of a root (the main greenlet) is a new tree
-            else:
-                tree_locals = getattr(spawner, "spawn_tree_locals", None)
-                if tree_locals is None:
-                    tree_locals = _tree_locals_of(spawner)
-            # The spawner's one weak reference (CPython hands out the same one again).
-            self.spawning_greenlet = wref(spawner)
-            # (tree locals, code, lasti, code, lasti, ...): one flat tuple that the collector
-            # untracks after its first pass (nothing in it is tracked while the tree locals
-            # are empty). f_lasti, not f_lineno: a line number walks the line table; lines
-            # are computed only when someone asks (spawning_stack).
-            try:
-                frame: Any = sys_getframe()  # this frame: skipped below with the others here
-            except ValueError:  # no caller frame (called from C at the bottom of a stack)
-                frame = None
-            while frame is not None and frame.f_code.co_filename == _THIS_FILE:
-                frame = frame.f_back  # Greenlet.spawn, subclasses' __init__ in this module
-            info: list = [tree_locals]
-            append = info.append
-            for _ in range(self.spawning_stack_limit):
-                if frame is None:
-                    break
-                append(frame.f_code)
-                append(frame.f_lasti)
-                frame = frame.f_back
-            self._spawn_info = tuple(info)
+            _record_spawner(self)
         else:
             self.spawning_greenlet = None
             self._spawn_info = _NO_SPAWN_INFO
@@ -229,7 +210,14 @@ class Greenlet(RawGreenlet, Generic[T]):
     def spawn_tree_locals(self) -> dict | None:
         """The dict shared by every greenlet spawned from the same root (None when
         ``config.track_greenlet_tree`` is off)."""
-        return self._spawn_info[0]
+        info = self._spawn_info
+        if not info:
+            return None
+        tree_locals = info[0]
+        if tree_locals is None:
+            tree_locals = {}
+            self._spawn_info = (tree_locals, *info[1:])
+        return tree_locals
 
     @property
     def spawning_stack(self):
@@ -240,6 +228,18 @@ class Greenlet(RawGreenlet, Generic[T]):
             code = frames[index]
             back = _Frame(code, _line_of(code, frames[index + 1]), back)
         return back
+
+    @property
+    def kwargs(self) -> dict:
+        """The keyword arguments for the function (a dict, empty when there are none)."""
+        kwargs = self._kwargs
+        if kwargs is None:
+            kwargs = self._kwargs = {}
+        return kwargs
+
+    @kwargs.setter
+    def kwargs(self, value: dict) -> None:
+        self._kwargs = value
 
     @property
     def loop(self):
@@ -326,9 +326,8 @@ class Greenlet(RawGreenlet, Generic[T]):
     def start(self) -> None:
         """Schedule the greenlet to run in this loop iteration or the next."""
         if self._start_event is None:
-            entry = [self, None]  # the loop switches into it (see _core/_loop.py)
-            self.parent.loop._ready.append(entry)
-            self._start_event = entry
+            self._start_event = _QUEUED
+            self.parent.loop._ready.append(self)  # the loop switches into it
             if _spawn_callbacks:
                 _call_spawn_callbacks(self)
 
@@ -350,10 +349,37 @@ class Greenlet(RawGreenlet, Generic[T]):
     @classmethod
     def spawn(cls, *args: Any, **kwargs: Any) -> Greenlet[Any]: ...
     @classmethod
-    def spawn(cls, *args: Any, **kwargs: Any) -> Greenlet[Any]:
+    def spawn(cls, run: Any = _NO_RUN, /, *args: Any, **kwargs: Any) -> Greenlet[Any]:
         """Create a greenlet and start it: ``Greenlet.spawn(func, *args, **kwargs)``."""
-        g = cls(*args, **kwargs)
-        g.start()
+        if cls is not Greenlet or run is None or run is _NO_RUN or "run" in kwargs:
+            g = cls(*args, **kwargs) if run is _NO_RUN else cls(run, *args, **kwargs)
+            g.start()
+            return g
+        # The plain case, what __init__ + start() do without the second call and its copies
+        # of the arguments: the tuple and dict this call received are kept as they are.
+        if not callable(run):
+            raise TypeError("The run argument or self._run must be callable")
+        hub = _threadlocal.hub
+        if hub is None:
+            hub = get_hub()
+        g = _new_greenlet(Greenlet)
+        g.parent = hub
+        g._run = run
+        g.args = args
+        g._kwargs = kwargs or None
+        g.value = None
+        g._exc_info = None
+        g._notifier = None
+        g._links = ()
+        if _tracking[0] and (_config_checked[0] or _track_tree()):
+            _record_spawner(g)
+        else:
+            g.spawning_greenlet = None
+            g._spawn_info = _NO_SPAWN_INFO
+        g._start_event = _QUEUED
+        hub.loop._ready.append(g)
+        if _spawn_callbacks:
+            _call_spawn_callbacks(g)
         return g
 
     @overload
@@ -374,13 +400,11 @@ class Greenlet(RawGreenlet, Generic[T]):
         return g
 
     def _cancel_start(self) -> None:
+        # Callers then set _CANCELLED, which is what makes the loop drop a queued greenlet.
         event = self._start_event
-        if event is None or event is _RUNNING or event is _CANCELLED:
+        if event is None or event is _RUNNING or event is _CANCELLED or event is _QUEUED:
             return
-        if len(event) == 2:
-            event[0] = None
-        else:
-            self.parent.loop._timers.cancel(event)
+        self.parent.loop._timers.cancel(event)
 
     # -- running -----------------------------------------------------------------------------
 
@@ -388,7 +412,11 @@ class Greenlet(RawGreenlet, Generic[T]):
         try:
             self._start_event = _RUNNING
             try:
-                result = self._run(*self.args, **self.kwargs)
+                kwargs = self._kwargs
+                if kwargs is None:
+                    result = self._run(*self.args)
+                else:
+                    result = self._run(*self.args, **kwargs)
             except BaseException:
                 self._report_error(sys.exc_info())
                 return
@@ -399,8 +427,7 @@ class Greenlet(RawGreenlet, Generic[T]):
             except AttributeError:
                 pass
             self.args = ()
-            if self.kwargs:
-                self.kwargs = {}
+            self._kwargs = None
 
     def _report_result(self, result: Any) -> None:
         self._exc_info = _NO_ERROR
@@ -454,9 +481,16 @@ class Greenlet(RawGreenlet, Generic[T]):
         if event is not _RUNNING:
             if event is _CANCELLED or self.dead:
                 return
-            # Not running yet: it never will.
+            # Not running yet: it never will. Like gevent, drop the function and its
+            # arguments first (their references go with it; the repr then shows "_run").
             self._cancel_start()
             self._start_event = _CANCELLED
+            try:
+                del self._run
+            except AttributeError:
+                pass
+            self.args = ()
+            self._kwargs = None
             self._handle_death_before_start(exception)
             return
         if self.dead:
@@ -653,6 +687,38 @@ def _given_run(glet: Greenlet):
         return vars(glet).get("_run")  # a subclass with a _run method that was given one
     except TypeError:
         return None
+
+
+def _record_spawner(glet: Greenlet) -> None:
+    """Remember who spawned *glet* and from where (config.track_greenlet_tree)."""
+    try:
+        frame: Any = sys_getframe()  # this frame: skipped below with the others of this module
+    except ValueError:  # no frame at all (called from C at the bottom of a stack)
+        frame = None
+    spawner = getcurrent()
+    if spawner.parent is None:
+        tree_locals = None  # each child of a root (the main greenlet) is a new tree, made lazily
+    else:
+        tree_locals = getattr(spawner, "spawn_tree_locals", None)
+        if tree_locals is None:
+            tree_locals = _tree_locals_of(spawner)
+    # The spawner's one weak reference (CPython hands out the same one again).
+    glet.spawning_greenlet = wref(spawner)
+    # (tree locals, code, lasti, code, lasti, ...): one flat tuple that the collector untracks
+    # after its first pass (nothing in it is tracked while the tree locals are None). f_lasti,
+    # not f_lineno: a line number walks the line table; lines are computed only when someone
+    # asks (spawning_stack).
+    while frame is not None and frame.f_code.co_filename == _THIS_FILE:
+        frame = frame.f_back  # Greenlet.spawn, subclasses' __init__ in this module
+    info: list = [tree_locals]
+    append = info.append
+    for _ in range(glet.spawning_stack_limit):
+        if frame is None:
+            break
+        append(frame.f_code)
+        append(frame.f_lasti)
+        frame = frame.f_back
+    glet._spawn_info = tuple(info)
 
 
 def _call_spawn_callbacks(glet: Greenlet) -> None:

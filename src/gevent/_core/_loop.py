@@ -2,9 +2,11 @@
 #
 # Owns: a deque of ready callbacks (entries are two-item lists ``[func, args]``, or
 # ``[greenlet, None]`` for "switch into it" with no bound method made; cancelling either is
-# ``entry[0] = None``), the timer heap, one readiness backend with a table of fd -> state (the
-# active io watchers, and two slots where a socket's wait parks its greenlet without any watcher
-# object: see _socket_wait._slot_wait), a wake-up fd for other threads, and the lists of
+# ``entry[0] = None``; or a Greenlet itself, switched into while its ``_start_event`` is still
+# ``QUEUED``, as Greenlet.start queues it), the timer heap, one readiness backend with a table of
+# fd -> state (the active io watchers, and two slots where a socket's wait parks its greenlet
+# without any watcher object: see _socket_wait._slot_wait), a wake-up fd for other threads, and
+# the lists of
 # prepare/check/idle/fork watchers.
 #
 # One iteration: (1) run ready callbacks FIFO, including ones queued meanwhile, until none are left
@@ -40,6 +42,21 @@ __all__ = ["Loop", "Callback"]
 CALLBACK_BUDGET = 0.005
 _BUDGET_CHECK_MASK = 63
 _switch = _greenlet.switch
+
+
+class _Marker:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+#: A Greenlet's ``_start_event`` while the greenlet itself waits in the ready queue.
+QUEUED = _Marker("queued")
+_raw_switch = _greenlet.switch
 
 
 class _FdState:
@@ -398,22 +415,33 @@ class Loop:
     def _run_ready(self) -> None:
         ready = self._ready
         popleft = ready.popleft
+        switch = _raw_switch
+        queued = QUEUED
+        list_ = list
         count = 0
         started = perf_counter()
         while ready:
             entry = popleft()
-            func = entry[0]
-            if func is None:
-                continue
-            try:
-                args = entry[1]
-                if args is None:
-                    func.switch()
-                else:
-                    func(*args)
-            except BaseException:
-                context = func._func if type(func) is Callback else func
-                self._handle_error(context, *sys.exc_info())
+            if type(entry) is list_:
+                func = entry[0]
+                if func is None:
+                    continue
+                try:
+                    args = entry[1]
+                    if args is None:
+                        func.switch()
+                    else:
+                        func(*args)
+                except BaseException:
+                    context = func._func if type(func) is Callback else func
+                    self._handle_error(context, *sys.exc_info())
+            elif entry._start_event is queued:  # a started Greenlet
+                try:
+                    switch(entry)
+                except BaseException:
+                    self._handle_error(entry, *sys.exc_info())
+            else:
+                continue  # a Greenlet killed before it ran
             count += 1
             if not count & _BUDGET_CHECK_MASK:
                 if self._stopping or perf_counter() - started > CALLBACK_BUDGET:
