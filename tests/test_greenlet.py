@@ -650,3 +650,21 @@ def test_children_of_the_main_greenlet_get_their_own_tree_locals():
     gevent.joinall([first, second], timeout=5)
     stack = first.spawning_stack
     assert stack.f_code.co_name == "test_children_of_the_main_greenlet_get_their_own_tree_locals"
+
+
+def test_track_greenlet_tree_change_takes_effect_at_the_next_spawn():
+    # gevent reads config.track_greenlet_tree for every greenlet it creates.
+    saved = gevent.config.track_greenlet_tree
+    try:
+        gevent.config.track_greenlet_tree = True
+        tracked = gevent.spawn(lambda: None)
+        gevent.config.track_greenlet_tree = False
+        untracked = gevent.spawn(lambda: None)
+        gevent.config.track_greenlet_tree = True
+        tracked_again = gevent.spawn(lambda: None)
+        gevent.joinall([tracked, untracked, tracked_again], timeout=5)
+    finally:
+        gevent.config.track_greenlet_tree = saved
+    assert tracked.spawning_greenlet is not None
+    assert untracked.spawning_greenlet is None
+    assert tracked_again.spawning_greenlet is not None
