@@ -348,7 +348,7 @@ class Greenlet(RawGreenlet, Generic[T]):
     @overload
     @classmethod
     def spawn(cls, *args: Any, **kwargs: Any) -> Greenlet[Any]: ...
-    @classmethod
+    @classmethod  # type: ignore[misc]  # run= given as a keyword lands in kwargs: handled below
     def spawn(cls, run: Any = _NO_RUN, /, *args: Any, **kwargs: Any) -> Greenlet[Any]:
         """Create a greenlet and start it: ``Greenlet.spawn(func, *args, **kwargs)``."""
         if cls is not Greenlet or run is None or run is _NO_RUN or "run" in kwargs:
