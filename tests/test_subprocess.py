@@ -443,14 +443,14 @@ def test_pipeline_hands_a_pipe_to_the_next_child():
     assert p1.wait(timeout=10) == 0
 
 
-def test_returncode_is_set_by_poll_or_wait_only():
-    # As with the standard library: the exit is noticed by the loop, but returncode is set
-    # when the Popen is asked, and until then os.waitpid() can still collect the status.
+def test_status_stays_for_waitpid_until_the_popen_is_asked():
+    # The exit is noticed by the loop (returncode set, as gevent does), and until the Popen is
+    # polled or waited for, os.waitpid() can still collect the status.
     p = Popen(["true"])
     done = gevent.event.Event()
     p._exit.rawlink(lambda _: done.set())
     assert done.wait(timeout=10)
-    assert p.returncode is None
+    assert p.returncode == 0
     pid, status = gevent.os.waitpid(p.pid, 0)
     assert (pid, os.waitstatus_to_exitcode(status)) == (p.pid, 0)
     assert p.poll() == 0
@@ -478,3 +478,13 @@ def test_child_spawned_through_patched_posix_spawn_has_one_watcher():
     assert p.wait(timeout=10) == 0
     with pytest.raises(ChildProcessError):
         gevent.os.waitpid(p.pid, 0)
+
+
+def test_returncode_is_set_when_the_child_exits_without_poll():
+    # gevent sets returncode as soon as its child watcher sees the exit: a program may wait
+    # by watching the attribute alone.
+    p = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    with gevent.Timeout(10):
+        while p.returncode is None:
+            gevent.sleep(0.01)
+    assert (p.returncode, p.poll(), p.wait()) == (3, 3, 3)

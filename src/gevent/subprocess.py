@@ -121,9 +121,9 @@ _STATUS_TTL = 60.0
 
 
 def _on_child_exit(popen_ref, watcher) -> None:
-    # The watcher reaped the child. As with the standard library, returncode is only set when
-    # the Popen is polled or waited for; until then (and for a while) the status also sits in
-    # the shared table, so code that calls os.waitpid(popen.pid) itself still gets it.
+    # The watcher reaped the child. As in gevent, returncode is set now (a program may watch
+    # the attribute without calling poll()); for a while the status also sits in the shared
+    # table, so code that calls os.waitpid(popen.pid) itself still gets it.
     pid, status = watcher.pid, watcher.rstatus
     _reaped[pid] = status
     watcher.loop._timers.add(_monotonic() + _STATUS_TTL, _expire_status, (pid, status), False)
@@ -131,6 +131,8 @@ def _on_child_exit(popen_ref, watcher) -> None:
     if popen is not None:
         popen._watcher = None
         popen._exit_status = status
+        if popen.returncode is None:
+            popen.returncode = _exitcode(status)
         popen._exit.done = True
         popen._exit._check_and_notify()
     # else: the Popen was collected while the child ran; the standard library's _cleanup()
@@ -277,9 +279,13 @@ class Popen(_StdPopen):
                        _ECHILD=_errno.ECHILD, _reaped=_reaped):
         # Called by poll(), send_signal(), __del__ and the standard library's _cleanup():
         # never switches, and uses only its arguments (it may run at interpreter shutdown).
-        if self.returncode is not None:
-            return self.returncode
         status = self._exit_status
+        if self.returncode is not None:
+            # Set by the watcher (or an earlier poll): the status is ours now, as if we had
+            # reaped it, so a later os.waitpid() gets ECHILD.
+            if status is not None and _reaped.get(self.pid) == status:
+                del _reaped[self.pid]
+            return self.returncode
         if status is not None:
             # Ours now, as if we had reaped it: a later os.waitpid() gets ECHILD.
             if _reaped.get(self.pid) == status:
@@ -346,7 +352,7 @@ class Popen(_StdPopen):
     def _wait(self, timeout: float | None) -> int:
         """Wait for the exit on the loop; TimeoutExpired after *timeout* seconds."""
         if self.returncode is not None:
-            return self.returncode
+            return self._internal_poll()  # type: ignore[return-value]  # the status is ours now
         deadline = None if timeout is None else _monotonic() + timeout
         exit_ = self._exit
         if not exit_.done and self._watcher is not None and self._hub is _get_hub_if_exists():
