@@ -351,16 +351,19 @@ class Loop:
             self._drain_threadsafe()
         if ready:
             self._run_ready()
+        backlog = bool(ready)  # the budget ran out before the callbacks did
         timers = self._timers
         heap = timers.heap
         if heap:
             now = self._now = monotonic()
             if heap[0][0] <= now:
                 self._fire_timers(now)
-                if ready:
+                if ready and not backlog:
                     # What the timers' greenlets queued (a spawn, a wake-up) runs before the
                     # next poll hands out I/O, as with libev: otherwise a greenlet woken by a
                     # timer could see its own I/O complete before a greenlet it spawned ran.
+                    # Not with a backlog: a second budget per iteration would double how late
+                    # timers fire under load (the next iteration starts with them anyway).
                     self._run_ready()
         if self._stopping:
             return
