@@ -37,10 +37,9 @@ EXPECTED_FAILURES: dict[str, dict[str, dict[str, str]]] = {
         "test.test_subprocess.POSIXProcessTestCase.test_stopped":
             "mocks os.waitpid to report a WIFSTOPPED status after the child exited; the exit "
             "status comes from the loop's child watcher, which had reaped the real one (0)",
-    }, "3.10": {
         "test.test_subprocess.POSIXProcessTestCase.test_send_signal_race":
             "asserts returncode is still None after the child was waited for behind the "
-            "Popen's back; as in gevent, returncode is set as soon as the loop sees the exit "
-            "(later Pythons dropped that assertion)",
+            "Popen's back (by a cooperative os.waitpid, which lets the loop see the exit); "
+            "as in gevent, returncode is set as soon as the loop sees it",
     }},
 }
