@@ -448,14 +448,14 @@ class _TrackGreenletTree(_BoolSetting):
 
     def set(self, value: Any) -> None:
         super().set(value)
-        # The spawn path keeps the value it read (gevent.hub._track_tree); a change takes
-        # effect from the next spawn, as in gevent, which reads it for every greenlet.
+        # The spawn path keeps the value it read (gevent._spawn_tree._track_tree); a change
+        # takes effect from the next spawn, as in gevent, which reads it for every greenlet.
         import sys
 
-        hub = sys.modules.get("gevent.hub")
-        if hub is not None:
-            hub._tracking[0] = True  # so that the next spawn reads the setting again
-            hub._config_checked[0] = False
+        spawn_tree = sys.modules.get("gevent._spawn_tree")
+        if spawn_tree is not None:
+            spawn_tree._tracking[0] = True  # so that the next spawn reads the setting again
+            spawn_tree._config_checked[0] = False
 
 
 class _MonitorThread(_BoolSetting):

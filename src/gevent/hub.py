@@ -21,6 +21,7 @@ from greenlet import error as RawGreenletError
 from greenlet import greenlet as RawGreenlet
 
 from ._core import Loop, _fork
+from ._spawn_tree import _config_checked, _track_tree, _tracking, _tree_locals_of
 from .exceptions import (
     BlockingSwitchOutError,
     ConcurrentObjectUseError,
@@ -127,33 +128,6 @@ def set_hub(hub) -> None:
 
 def get_loop():
     return get_hub().loop
-
-
-# config.track_greenlet_tree, read once, on the first spawn.
-_tracking = [True]
-_config_checked = [False]
-
-
-def _track_tree() -> bool:
-    if not _config_checked[0]:
-        _config_checked[0] = True
-        try:
-            from ._config import config
-
-            _tracking[0] = bool(config.track_greenlet_tree)
-        except Exception:  # config unavailable (bootstrapping): keep the default, tracking on
-            pass
-    return _tracking[0]
-
-
-def _tree_locals_of(spawner) -> dict:
-    """The spawn-tree locals for a child of *spawner*, which has none yet: a new tree. The
-    dict is kept on a spawner that is not a root (the hub, a raw greenlet), so its other
-    children share it; each child of a root (the main greenlet) starts a tree of its own."""
-    tree_locals: dict = {}
-    if spawner.parent is not None:
-        spawner.spawn_tree_locals = tree_locals
-    return tree_locals
 
 
 def _root_greenlet():
