@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import sys
 from _thread import _count as _thread_count
+from collections import deque
 from time import monotonic
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,8 @@ class _Marker:
 _RAWLINK = _Marker("rawlink")
 _WATCH = _Marker("watch")
 _TIMED_OUT = _Marker("timed out")
+#: What a queue putter is woken with once a getter took its item.
+_PUT_DONE = _Marker("put done")
 
 #: Failed non-blocking acquires in a row by one greenlet before the semaphore yields.
 _SPIN_LIMIT = 1000
@@ -187,6 +190,28 @@ def _timed_out_error(timeout, default: type[BaseException]) -> BaseException:
     if isinstance(timeout, Timeout):
         return timeout
     return default()
+
+
+def _current_hub_and_switch():
+    """A queue's waiter (gevent.queue, Channel) starts here: its hub and its ``switch``."""
+    current = getcurrent()
+    hub = _threadlocal.hub
+    if hub is None:
+        hub = get_hub()
+    if current is hub:
+        raise _blocking_error()
+    return hub, current.switch
+
+
+def _leave(waiters: deque, rec: list):
+    """A queue's waiter leaves (timeout, kill). Returns (still_queued, value it was handed)."""
+    if rec[0] is not None:
+        try:
+            waiters.remove(rec)
+            return True, None
+        except ValueError:
+            pass  # popped by a waker in another thread a moment ago
+    return False, _cancel_wake(rec)
 
 
 class _RawlinkDelivery:
