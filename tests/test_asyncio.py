@@ -216,6 +216,62 @@ def test_a_loop_nobody_runs_does_not_spin_the_hub(loop):
         b.close()
 
 
+def test_a_paused_reader_fires_again_when_the_loop_runs_again(loop):
+    a, b = socket.socketpair()
+    try:
+        a.setblocking(False)
+        got = []
+        loop.add_reader(a.fileno(), lambda: got.append(a.recv(10)))
+        b.send(b"early")  # arrives while nobody runs the loop: the fd is parked, not lost
+        gevent.sleep(0.05)
+        assert got == []
+        done = loop.create_future()
+        loop.call_later(0.05, done.set_result, None)
+        loop.run_until_complete(asyncio.wait_for(done, TIMEOUT))
+        assert got == [b"early"]
+        loop.remove_reader(a.fileno())
+    finally:
+        a.close()
+        b.close()
+
+
+def test_an_fd_shared_by_an_asyncio_reader_and_a_waiting_greenlet(loop):
+    # Both are woken by one readiness report, and either may leave without stranding the other.
+    from gevent.socket import wait_read
+
+    a, b = socket.socketpair()
+    try:
+        a.setblocking(False)
+        fired = []
+        waiter = gevent.spawn(wait_read, a.fileno(), TIMEOUT)
+        gevent.sleep(0)  # the greenlet is parked on the fd
+        loop.add_reader(a.fileno(), lambda: fired.append(True))
+        b.send(b"x")
+        done = loop.create_future()
+        loop.call_later(0.05, done.set_result, None)
+        loop.run_until_complete(asyncio.wait_for(done, TIMEOUT))
+        waiter.join(TIMEOUT)
+        assert fired and waiter.successful()
+        assert loop.remove_reader(a.fileno())
+        assert a.recv(10) == b"x"
+        waiter = gevent.spawn(wait_read, a.fileno(), TIMEOUT)
+        gevent.sleep(0)
+        b.send(b"y")
+        waiter.join(TIMEOUT)
+        assert waiter.successful()
+    finally:
+        a.close()
+        b.close()
+
+
+def test_the_loop_keeps_asyncio_attributes_in_a_compact_dict(loop):
+    # CPython keeps attribute lookups fast only while an instance dict has at most 30 keys
+    # (shared keys); our own state is in slots, so every lookup asyncio makes on the loop
+    # (a Handle asks get_debug(), transports ask _ready ...) stays on the fast path.
+    assert len(vars(loop)) <= 30
+    assert "_hub" not in vars(loop)
+
+
 def test_sock_methods():
     async def main():
         loop = asyncio.get_running_loop()

@@ -88,6 +88,15 @@ HUB_MESSAGE = (
 class EventLoop(asyncio.SelectorEventLoop):
     """An asyncio event loop whose waiting is done by the gevent hub of this thread."""
 
+    # Our own state lives in slots, so that the instance dict holds only asyncio's ~24
+    # attributes: past 30 keys CPython gives up the shared-key dict, and every attribute
+    # lookup on the loop (get_debug(), _ready, ... on each Handle) takes the slow path.
+    __slots__ = (
+        "_green_tasks", "_hub", "_hub_loop", "_hub_ready", "_hub_timers", "_drivers",
+        "_active", "_background", "_owner", "_owner_driving", "_batch_entry", "_runner",
+        "_runner_saved", "_keepalive", "_signal_watchers", "_child_watchers", "_pool_jobs",
+    )
+
     # What we use of asyncio's own loop classes (not in their type stubs).
     _ready: Any
     _closed: bool
@@ -371,11 +380,12 @@ class EventLoop(asyncio.SelectorEventLoop):
                 if self._debug:
                     self._run_handles_debug(me, ntodo)
                 else:
-                    while ntodo and self._runner is me:
-                        ntodo -= 1
+                    for _ in range(ntodo):
                         handle = popleft()
                         if not handle._cancelled:
                             handle._run()
+                            if self._runner is not me:
+                                break  # it blocked: this runner now belongs to its task
                     handle = None  # a parked runner must not keep it (and its task) alive
                 if self._runner is not me:
                     break
@@ -412,6 +422,22 @@ class EventLoop(asyncio.SelectorEventLoop):
                 logger.warning("Executing %s took %.3f seconds", _format_handle(handle), dt)
 
     # -- callbacks and timers ------------------------------------------------------------------
+
+    def call_soon(self, callback, *args, context=None):
+        # asyncio's call_soon and _call_soon in one frame: the commonest call of a busy loop
+        # (every task step and future callback comes through here).
+        if self._closed:
+            raise RuntimeError("Event loop is closed")
+        if self._debug:
+            self._check_thread()
+            self._check_callback(callback, "call_soon")
+        handle = _Handle(callback, args, self, context)
+        if handle._source_traceback:
+            del handle._source_traceback[-1]
+        self._ready.append(handle)
+        if self._batch_entry is None:
+            self._schedule_batch()
+        return handle
 
     def _call_soon(self, callback, args, context):
         handle = _Handle(callback, args, self, context)

@@ -1,21 +1,22 @@
-# Theory of operation: the ``selectors`` object an EventLoop gives asyncio, made of hub watchers.
+# Theory of operation: the ``selectors`` object an EventLoop gives asyncio, fed by the hub's poll.
 #
 # asyncio's selector event loop keeps its readers and writers in ``loop._selector``
 # (``register``/``modify``/``unregister``/``get_key``/``get_map``) and its transports and sock_*
-# methods go through that. Here every registered fd gets one hub io watcher per direction; when
-# the hub's poll reports the fd, the watcher puts the reader or writer Handle on the loop's ready
-# queue, exactly what ``_process_events`` does after a select. The hub's poller is the only
-# poller: ``select()`` is never called.
+# methods go through that. Here every registered fd gets one *direct handler* in the hub loop
+# (``Loop._direct_set``): when the hub's poll reports the fd, the loop calls the handler, which
+# puts the reader or writer Handle on the loop's ready queue, exactly what ``_process_events``
+# does after a select. No watcher object sits in between (the cheapest path the poll has, beside
+# the sockets' fast wait), and the registration is kept exact, as a selector's is. The hub's
+# poller is the only poller: ``select()`` is never called.
 #
 # A loop that is not processing handles must not make the hub spin: a level-triggered fd that stays
-# readable would fire on every poll. So a watcher that fires while its loop is not running stops
-# itself and is remembered; ``resume()`` restarts those when the loop runs again.
+# readable would fire on every poll. So an fd that fires while its loop is not running is
+# unregistered and remembered; ``resume()`` registers those again when the loop runs again.
 
 from __future__ import annotations
 
 import selectors
 from collections.abc import Mapping
-from typing import Any
 
 from ._core._io_common import READ, WRITE
 
@@ -23,70 +24,53 @@ __all__ = ["HubSelector"]
 
 EVENT_READ = selectors.EVENT_READ
 EVENT_WRITE = selectors.EVENT_WRITE
+assert (EVENT_READ, EVENT_WRITE) == (READ, WRITE)
 _fileobj_to_fd = getattr(selectors, "_fileobj_to_fd")  # noqa: B009 (not in the stubs)
 
 
 class _Entry:
-    __slots__ = ("key", "selector", "reader", "writer")
+    """One registered fd: its key, and the handler the hub's poll calls directly."""
+
+    __slots__ = ("key", "selector", "loop", "paused")
 
     def __init__(self, selector, key) -> None:
         self.selector = selector
+        self.loop = selector._loop
         self.key = key
-        self.reader: Any = None
-        self.writer: Any = None
+        self.paused = False
 
-    def apply(self, events: int) -> None:
-        hub_loop = self.selector._hub_loop
-        if events & EVENT_READ:
-            if self.reader is None:
-                self.reader = hub_loop.io(self.key.fd, READ, ref=False)
-            if not self.reader.active:
-                self.reader.start(self.on_read)
-        elif self.reader is not None:
-            self.reader.stop()
-        if events & EVENT_WRITE:
-            if self.writer is None:
-                self.writer = hub_loop.io(self.key.fd, WRITE, ref=False)
-            if not self.writer.active:
-                self.writer.start(self.on_write)
-        elif self.writer is not None:
-            self.writer.stop()
+    def apply(self, events: int, first: bool = False) -> None:
+        # EVENT_READ/EVENT_WRITE are the hub's READ/WRITE bits (checked at import).
+        self.paused = False
+        self.selector._hub_loop._direct_set(self.key.fd, self.on_events, events, first)
 
     def stop(self) -> None:
-        if self.reader is not None:
-            self.reader.stop()
-        if self.writer is not None:
-            self.writer.stop()
+        self.selector._hub_loop._direct_set(self.key.fd, None, 0)
 
-    def on_read(self) -> None:
-        loop = self.selector._loop
+    def on_events(self, revents: int) -> None:
+        # Called from the hub's poll: what asyncio's _process_events does after a select.
+        loop = self.loop
         if not loop._active:
-            self.reader.stop()
+            # Nobody runs the loop: a level-triggered fd would fire on every poll.
+            self.stop()
+            self.paused = True
             self.selector._paused.add(self)
             return
-        reader = self.key.data[0]
-        if reader is not None:
+        key = self.key
+        fired = revents & key.events
+        reader, writer = key.data
+        if fired & EVENT_READ and reader is not None:
             if reader._cancelled:
-                loop._remove_reader(self.key.fd)
+                loop._remove_reader(key.fd)
             else:
                 loop._ready.append(reader)
-                if loop._batch_entry is None:
-                    loop._schedule_batch()
-
-    def on_write(self) -> None:
-        loop = self.selector._loop
-        if not loop._active:
-            self.writer.stop()
-            self.selector._paused.add(self)
-            return
-        writer = self.key.data[1]
-        if writer is not None:
+        if fired & EVENT_WRITE and writer is not None:
             if writer._cancelled:
-                loop._remove_writer(self.key.fd)
+                loop._remove_writer(key.fd)
             else:
                 loop._ready.append(writer)
-                if loop._batch_entry is None:
-                    loop._schedule_batch()
+        if loop._batch_entry is None and loop._ready:
+            loop._schedule_batch()
 
 
 class _Map(Mapping):
@@ -135,10 +119,9 @@ class HubSelector(selectors.BaseSelector):
         key = selectors.SelectorKey(fileobj, fd, events, data)
         entry = self._entries[fd] = _Entry(self, key)
         try:
-            entry.apply(events)
+            entry.apply(events, first=True)
         except BaseException:
             del self._entries[fd]
-            entry.stop()
             raise
         return key
 
@@ -175,7 +158,7 @@ class HubSelector(selectors.BaseSelector):
         if paused:
             self._paused = set()
             for entry in paused:
-                if self._entries.get(entry.key.fd) is entry:  # still registered
+                if entry.paused and self._entries.get(entry.key.fd) is entry:  # still registered
                     entry.apply(entry.key.events)
 
     def close(self) -> None:

@@ -4,10 +4,9 @@
 # ``[greenlet, None]`` for "switch into it" with no bound method made; cancelling either is
 # ``entry[0] = None``; or a Greenlet itself, switched into while its ``_start_event`` is still
 # ``QUEUED``, as Greenlet.start queues it), the timer heap, one readiness backend with a table of
-# fd -> state (the active io watchers, and two slots where a socket's wait parks its greenlet
-# without any watcher object: see _socket_wait._slot_wait), a wake-up fd for other threads, and
-# the lists of
-# prepare/check/idle/fork watchers.
+# fd -> state (the active io watchers; two slots where a socket's wait parks its greenlet
+# without any watcher object, see _socket_wait._slot_wait; and one direct handler, gevent.asyncio's
+# selector, see _direct_set), a wake-up fd for other threads, and the prepare/check/idle/fork lists.
 #
 # One iteration: (1) run ready callbacks FIFO, including ones queued meanwhile, until none are left
 # or the time budget is spent; (2) fire due timers; (3) poll the backend, without blocking if
@@ -17,7 +16,8 @@
 #
 # Invariants: the loop never switches greenlets itself; callbacks do (usually ``glet.switch``).
 # Registration with the backend is lazy: a stopped io watcher leaves the fd registered, and the
-# mask is narrowed only when the fd reports a direction nobody wants. Only
+# mask is narrowed only when the fd reports a direction nobody wants (a direct handler's change
+# is applied at once, as a selector's). Only
 # ``run_callback_threadsafe`` and ``Wakeup.wake`` may be used from other threads. This module
 # imports nothing from gevent.
 
@@ -60,7 +60,7 @@ _raw_switch = _greenlet.switch
 
 
 class _FdState:
-    __slots__ = ("watchers", "registered", "slots")
+    __slots__ = ("watchers", "registered", "slots", "direct", "direct_events")
 
     def __init__(self) -> None:
         self.watchers: list = []
@@ -69,10 +69,15 @@ class _FdState:
         # The socket fast wait: ``slots[READ]`` / ``slots[WRITE]`` hold the greenlet parked
         # until the fd is readable / writable (no watcher object); ``_dispatch`` switches to it.
         self.slots: list = [None, None, None]
+        # gevent.asyncio's fast path: ``direct(revents)`` is called for ``direct_events``
+        # (its selector's registration for the fd; see ``Loop._direct_set``).
+        self.direct = None
+        self.direct_events = 0
 
     def wanted(self) -> int:
         slots = self.slots
         mask = (READ if slots[READ] is not None else 0) | (WRITE if slots[WRITE] is not None else 0)
+        mask |= self.direct_events
         for w in self.watchers:
             mask |= w.events
         return mask
@@ -80,7 +85,8 @@ class _FdState:
     def idle(self) -> bool:
         """Nobody waits on the fd (no started watcher, no parked greenlet)."""
         slots = self.slots
-        return not self.watchers and slots[READ] is None and slots[WRITE] is None
+        return (not self.watchers and slots[READ] is None and slots[WRITE] is None
+                and self.direct is None)
 
 
 class Callback:
@@ -295,6 +301,37 @@ class Loop:
         if watcher._ref:
             self._io_refs -= 1
 
+    def _direct_set(self, fd: int, handler, events: int, first: bool = False) -> None:
+        """Have the poll call ``handler(revents)`` while *fd* is ready for *events* (0: stop),
+        with no watcher object and the registration kept exact (as a selector's is). *first*:
+        a new registration, so the number may have been reused (see ``_io_created``)."""
+        fds = self._fds
+        state = fds.get(fd)
+        if state is None:
+            if not events:
+                return
+            state = fds[fd] = _FdState()
+        elif first and state.idle():
+            state.registered = -1
+        old = (state.direct, state.direct_events)
+        state.direct, state.direct_events = (handler if events else None), events
+        registered, wanted = state.registered, state.wanted()
+        if registered == wanted:
+            return
+        try:
+            if not wanted:
+                self._backend.unregister(fd)
+            elif registered > 0:
+                self._backend.modify(fd, wanted)
+            else:
+                self._backend.register(fd, wanted)
+        except BaseException:
+            state.direct, state.direct_events = old
+            raise
+        state.registered = wanted
+        if state.idle():
+            del fds[fd]
+
     def closing_fd(self, fd: int) -> bool:
         """Forget *fd* before it is closed, so a reused number starts clean.
 
@@ -478,8 +515,18 @@ class Loop:
             if state is None:
                 backend.unregister(fd)
                 continue
-            matched = 0
             slots = state.slots
+            direct = state.direct
+            if direct is None:
+                matched = 0
+            else:
+                matched = state.direct_events
+                try:
+                    direct(revents)
+                except BaseException:
+                    self._handle_error(direct, *sys.exc_info())
+                if not state.watchers and slots[READ] is None and slots[WRITE] is None:
+                    continue  # registered exactly for the handler (see _direct_set)
             if revents & READ:
                 waiter = slots[READ]
                 if waiter is not None:
@@ -595,9 +642,10 @@ class Loop:
         self.thread_ident = get_ident()
         for fd, state in old_fds.items():
             slots = state.slots
-            if slots[READ] is not None or slots[WRITE] is not None:
+            if slots[READ] is not None or slots[WRITE] is not None or state.direct is not None:
                 new = self._fds[fd] = _FdState()
                 new.slots = slots
+                new.direct, new.direct_events = state.direct, state.direct_events
                 try:
                     self._slot_state(fd, new.wanted())
                 except OSError:
@@ -714,33 +762,9 @@ class Loop:
 
     def describe_watchers(self) -> list[str]:
         """Human-readable lines naming the watchers that are still active."""
-        lines = []
-        for fd, state in self._fds.items():
-            for which, direction in ((READ, "read"), (WRITE, "write")):
-                waiter = state.slots[which]
-                if waiter is not None:
-                    lines.append(f"<fd {fd} waited on to {direction} by {waiter!r}>")
-            for w in state.watchers:
-                if w is self._wakeup_watcher:
-                    continue
-                lines.append(f"{w!r}")
-        live_timers = [e for e in self._timers.heap if e[2] is not None]
-        # Timers that keep the loop alive first: those are what a LoopExit reader or a
-        # format_run_info reader is after; unref'd bookkeeping timers go last.
-        for e in sorted(live_timers, key=lambda e: (not e[4], e[0]))[:10]:
-            lines.append(
-                f"<timer due in {e[0] - monotonic():.3f}s ref={e[4]} callback={e[2]!r}>"
-            )
-        if len(live_timers) > 10:
-            lines.append(f"... and {len(live_timers) - 10} more timers")
-        for kind, watchers in (
-            ("prepare", self._prepare),
-            ("check", self._check),
-            ("idle", self._idle),
-        ):
-            for w in watchers:
-                lines.append(f"<{kind} {w!r}>")
-        return lines
+        from ._describe import describe_watchers
+
+        return describe_watchers(self)
 
     def __repr__(self) -> str:
         return (
