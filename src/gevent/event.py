@@ -8,10 +8,12 @@ from another thread (with or without a hub of its own) to wake greenlets waiting
 from __future__ import annotations
 
 import sys
+from _thread import _count as _thread_count
 from types import GenericAlias
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from greenlet import getcurrent
+from greenlet import greenlet as _RawGreenlet
 
 from ._semaphore import (
     _TIMED_OUT,
@@ -29,6 +31,7 @@ from .timeout import Timeout, _wait_under
 __all__ = ["Event", "AsyncResult"]
 
 T = TypeVar("T")
+_switch = _RawGreenlet.switch
 
 
 class Event(_Linkable):
@@ -61,7 +64,25 @@ class Event(_Linkable):
     def set(self) -> None:
         """Set the flag and wake all waiters (in the order they waited). Never switches."""
         self._flag = True
-        if self._links:
+        links = self._links
+        if links:
+            hub = _threadlocal.hub
+            if hub is not None and len(links) == 1:
+                # One waiter (the commonest case): _wake_all's work, spelled out.
+                try:
+                    rec = links.popleft()
+                except IndexError:  # taken by another thread's set() meanwhile
+                    return
+                if rec[1] is hub:
+                    self._notifier = rec
+                    entry = [rec[0], (self,)]
+                    rec[0] = None
+                    hub.loop._ready.append(entry)
+                    rec[2] = entry
+                else:
+                    _queue_wake(rec, self, hub)
+                if not links:
+                    return
             self._wake_all(True)
 
     def _wake_all(self, notifying: bool) -> None:
@@ -112,7 +133,10 @@ class Event(_Linkable):
         elif self._flag:
             self._wake_all(True)
         try:
-            result = _park(hub, switch, timeout)
+            if timeout is None and not _thread_count():
+                result = _switch(hub)  # _park's work when there is no timer and no thread
+            else:
+                result = _park(hub, switch, timeout)
         except BaseException:
             if not _unlink_rec(links, rec):
                 _cancel_wake(rec)
