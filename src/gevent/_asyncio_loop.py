@@ -440,12 +440,11 @@ class EventLoop(asyncio.SelectorEventLoop):
         return handle
 
     def _call_soon(self, callback, args, context):
+        # Only for code that calls it directly: our call_soon does this work inline.
         handle = _Handle(callback, args, self, context)
         if handle._source_traceback:
             del handle._source_traceback[-1]
-        self._ready.append(handle)
-        if self._batch_entry is None:
-            self._schedule_batch()
+        self._add_callback(handle)
         return handle
 
     def _add_callback(self, handle) -> None:
