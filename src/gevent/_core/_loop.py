@@ -83,7 +83,7 @@ class _FdState:
         return mask
 
     def idle(self) -> bool:
-        """Nobody waits on the fd (no started watcher, no parked greenlet)."""
+        """Nobody waits on the fd (no started watcher, no parked greenlet, no direct handler)."""
         slots = self.slots
         return (not self.watchers and slots[READ] is None and slots[WRITE] is None
                 and self.direct is None)
