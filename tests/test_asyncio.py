@@ -220,15 +220,13 @@ def test_a_paused_reader_fires_again_when_the_loop_runs_again(loop):
     a, b = socket.socketpair()
     try:
         a.setblocking(False)
-        got = []
-        loop.add_reader(a.fileno(), lambda: got.append(a.recv(10)))
+        got = loop.create_future()
+        loop.add_reader(a.fileno(), lambda: got.done() or got.set_result(a.recv(10)))
         b.send(b"early")  # arrives while nobody runs the loop: the fd is parked, not lost
-        gevent.sleep(0.05)
-        assert got == []
-        done = loop.create_future()
-        loop.call_later(0.05, done.set_result, None)
-        loop.run_until_complete(asyncio.wait_for(done, TIMEOUT))
-        assert got == [b"early"]
+        for _ in range(3):
+            gevent.sleep(0)  # each hub iteration polls: the fd is reported, the reader waits
+        assert not got.done()
+        assert loop.run_until_complete(asyncio.wait_for(got, TIMEOUT)) == b"early"
         loop.remove_reader(a.fileno())
     finally:
         a.close()
@@ -242,16 +240,14 @@ def test_an_fd_shared_by_an_asyncio_reader_and_a_waiting_greenlet(loop):
     a, b = socket.socketpair()
     try:
         a.setblocking(False)
-        fired = []
+        fired = loop.create_future()
         waiter = gevent.spawn(wait_read, a.fileno(), TIMEOUT)
         gevent.sleep(0)  # the greenlet is parked on the fd
-        loop.add_reader(a.fileno(), lambda: fired.append(True))
+        loop.add_reader(a.fileno(), lambda: fired.done() or fired.set_result(True))
         b.send(b"x")
-        done = loop.create_future()
-        loop.call_later(0.05, done.set_result, None)
-        loop.run_until_complete(asyncio.wait_for(done, TIMEOUT))
+        assert loop.run_until_complete(asyncio.wait_for(fired, TIMEOUT))
         waiter.join(TIMEOUT)
-        assert fired and waiter.successful()
+        assert waiter.successful()
         assert loop.remove_reader(a.fileno())
         assert a.recv(10) == b"x"
         waiter = gevent.spawn(wait_read, a.fileno(), TIMEOUT)
