@@ -11,6 +11,9 @@
 # One iteration: (1) run ready callbacks FIFO, including ones queued meanwhile, until none are left
 # or the time budget is spent; (2) fire due timers; (3) poll the backend, without blocking if
 # callbacks remain, otherwise until the next timer; hand each ready fd straight to its watchers.
+# Timers and callbacks share one budget between polls: the callbacks after a batch of timers get
+# what the timers left of it (at least one checked batch), so under load a timer waits about one
+# budget, not a budget plus the previous timers' time.
 # The loop returns from ``run`` when nothing that keeps it alive is left (no callbacks, no ref'd
 # timers, io or other watchers) or when ``break_()`` was called.
 #
@@ -27,7 +30,7 @@ import sys
 import traceback
 from collections import deque
 from threading import get_ident
-from time import monotonic, perf_counter
+from time import monotonic
 
 from greenlet import greenlet as _greenlet
 
@@ -152,6 +155,10 @@ class Loop:
         self._idle: list = []
         self._fork_watchers: list = []
         self._now = monotonic()
+        # When the timers of this cycle began to fire: the next batch of callbacks counts its
+        # budget from there, so that timers and callbacks share one CALLBACK_BUDGET between
+        # polls (None: the batch starts a budget of its own).
+        self._cycle_started: float | None = None
         self.thread_ident = get_ident()
         #: Set by the hub: an object with ``handle_error(context, type, value, tb)``.
         self.error_handler = None
@@ -372,6 +379,7 @@ class Loop:
             raise RuntimeError("This loop has been destroyed")
         self._stopping = False
         self._running = True
+        self._cycle_started = None  # time passed since the last run: no budget is carried over
         try:
             while True:
                 self._iterate(nowait)
@@ -394,6 +402,7 @@ class Loop:
         if heap:
             now = self._now = monotonic()
             if heap[0][0] <= now:
+                self._cycle_started = now
                 self._fire_timers(now)
                 if ready and not backlog:
                     # What the timers' greenlets queued (a spawn, a wake-up) runs before the
@@ -432,6 +441,8 @@ class Loop:
                     timeout = -1.0
             else:
                 timeout = -1.0
+            if timeout:
+                self._cycle_started = None  # this poll may wait: the next batch starts afresh
             try:
                 events = self._backend.poll(timeout)
             except InterruptedError:
@@ -459,7 +470,11 @@ class Loop:
         queued = QUEUED
         list_ = list
         count = 0
-        started = perf_counter()
+        started = self._cycle_started
+        if started is None:
+            started = monotonic()
+        else:
+            self._cycle_started = None
         while ready:
             entry = popleft()
             if type(entry) is list_:
@@ -484,7 +499,7 @@ class Loop:
                 continue  # a Greenlet killed before it ran
             count += 1
             if not count & _BUDGET_CHECK_MASK:
-                if self._stopping or perf_counter() - started > CALLBACK_BUDGET:
+                if self._stopping or monotonic() - started > CALLBACK_BUDGET:
                     break
 
     def _drain_threadsafe(self) -> None:
