@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import gc
+import socket
 import threading
+import time
 import weakref
 
 import pytest
@@ -106,3 +108,112 @@ def test_cancelled_timer_releases_its_arguments(loop):
     handle.cancel()
     gc.collect()
     assert ref() is None
+
+
+# -- iterations: every iteration of asyncio's loop starts with a look at the I/O -----------------
+
+
+def test_io_ready_before_the_loop_runs_is_handled_in_the_first_iteration(loop):
+    a, b = socket.socketpair()
+    order: list = []
+
+    def readable():
+        order.append("readable")
+        loop.remove_reader(b)
+
+    def step(i):
+        order.append(i)
+        if i < 5:
+            loop.call_soon(step, i + 1)
+        else:
+            loop.stop()
+
+    try:
+        loop.add_reader(b, readable)
+        a.send(b"x")
+        loop.call_soon(step, 0)
+        loop.run_forever()
+    finally:
+        a.close()
+        b.close()
+    assert order == [0, "readable", 1, 2, 3, 4, 5]
+
+
+def test_io_that_becomes_ready_is_handled_at_the_next_iteration(loop):
+    # A chain of callbacks does not hold the I/O back: each iteration looks at it (gevent's
+    # asyncio loop used to run such a chain for up to a whole budget before the hub polled).
+    a, b = socket.socketpair()
+    order: list = []
+
+    def readable():
+        order.append("readable")
+        b.recv(1)
+        loop.remove_reader(b)
+
+    def step(i):
+        order.append(i)
+        if i == 2:
+            a.send(b"x")
+        if i < 6:
+            loop.call_soon(step, i + 1)
+        else:
+            loop.stop()
+
+    try:
+        loop.add_reader(b, readable)
+        loop.call_soon(step, 0)
+        loop.run_forever()
+    finally:
+        a.close()
+        b.close()
+    assert order == [0, 1, 2, 3, "readable", 4, 5, 6]
+
+
+def test_a_due_timer_runs_at_the_next_iteration(loop):
+    order: list = []
+
+    def step(i):
+        order.append(i)
+        if i == 1:
+            loop.call_later(0.001, order.append, "timer")
+            time.sleep(0.003)  # the timer is due before the next iteration starts
+        if i < 5:
+            loop.call_soon(step, i + 1)
+        else:
+            loop.stop()
+
+    loop.call_soon(step, 0)
+    loop.run_forever()
+    assert order == [0, 1, 2, "timer", 3, 4, 5]
+
+
+def test_servers_see_their_clients_close_before_the_clients_tasks_end(loop):
+    # The order a benchmark's teardown relied on: a client closes and awaits wait_closed(); by
+    # the time gather() of the clients returns, the server's handlers have read EOF (before,
+    # on gevent's loop they were still waiting and asyncio.run cancelled them).
+    log: list = []
+
+    async def handler(reader, writer):
+        while await reader.read(100):
+            pass
+        log.append("server saw EOF")
+        writer.close()
+
+    async def client(address):
+        reader, writer = await asyncio.open_connection(*address)
+        writer.write(b"x")
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+        log.append("client closed")
+
+    async def main():
+        server = await asyncio.start_server(handler, "127.0.0.1", 0)
+        address = server.sockets[0].getsockname()[:2]
+        await asyncio.wait_for(asyncio.gather(*[client(address) for _ in range(3)]), 10)
+        log.append("gathered")
+        server.close()
+        await server.wait_closed()
+
+    loop.run_until_complete(main())
+    assert log == ["client closed"] * 3 + ["server saw EOF"] * 3 + ["gathered"]

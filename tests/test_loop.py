@@ -545,3 +545,60 @@ def test_budget_starts_afresh_after_a_poll_that_waited(monkeypatch):
     finally:
         loop.destroy()
     assert ran == list(range(200))
+
+
+def test_after_poll_entries_run_once_the_next_poll_handed_out_io(loop):
+    # gevent.asyncio's iterations start so: what is ready on an fd comes first, and the wait
+    # for it never blocks while such an entry waits.
+    a, b = socket.socketpair()
+    log = []
+    w = loop.io(a.fileno(), READ)
+
+    def on_read():
+        log.append(a.recv(10))
+        w.stop()
+
+    try:
+        w.start(on_read)
+        b.send(b"x")
+        loop._after_poll.append([log.append, ("after the poll",)])
+        loop.run_callback(log.append, "callback")
+        assert loop.pendingcnt == 2 and loop.alive()
+        started = time.monotonic()
+        loop.run()
+        assert log == ["callback", b"x", "after the poll"]
+        assert time.monotonic() - started < 5
+        # Alone, the entry still does not let the poll block.
+        loop._after_poll.append([log.append, ("alone",)])
+        w.start(on_read)  # keeps the loop alive: nothing will ever be readable
+        started = time.monotonic()
+        loop.run(once=True)  # polls without blocking, then queues the entry
+        assert time.monotonic() - started < 5
+        assert log[-1] == "after the poll" and loop.pendingcnt == 1
+        loop.run(nowait=True)
+        assert log[-1] == "alone"
+        w.stop()
+    finally:
+        loop.closing_fd(a.fileno())
+        a.close()
+        b.close()
+
+
+def test_backend_peek_tells_whether_an_fd_is_ready_without_waiting(loop):
+    a, b = socket.socketpair()
+    w = loop.io(a.fileno(), READ)
+    try:
+        w.start(lambda: None)
+        loop.run(nowait=True)  # registers the fd
+        started = time.monotonic()
+        assert not loop._backend.peek()
+        b.send(b"x")
+        assert loop._backend.peek()
+        a.recv(1)
+        assert not loop._backend.peek()
+        assert time.monotonic() - started < 5
+        w.stop()
+    finally:
+        loop.closing_fd(a.fileno())
+        a.close()
+        b.close()

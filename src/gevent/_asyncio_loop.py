@@ -69,6 +69,7 @@ _WAKE = _Sentinel("loop stopped")
 _IN_BATCH = [None, ()]
 _INLINE = _Sentinel("handles run in the hub")
 _BUDGET = CALLBACK_BUDGET
+_POLLED = (True,)
 
 
 class _TimerHandle(events.TimerHandle):
@@ -92,7 +93,8 @@ class EventLoop(asyncio.SelectorEventLoop):
     # attributes: past 30 keys CPython gives up the shared-key dict, and every attribute
     # lookup on the loop (get_debug(), _ready, ... on each Handle) takes the slow path.
     __slots__ = (
-        "_green_tasks", "_hub", "_hub_loop", "_hub_ready", "_hub_timers", "_drivers",
+        "_green_tasks", "_hub", "_hub_loop", "_hub_ready", "_hub_after_poll", "_hub_timers",
+        "_drivers",
         "_active", "_background", "_owner", "_owner_driving", "_batch_entry", "_runner",
         "_runner_saved", "_keepalive", "_signal_watchers", "_child_watchers", "_pool_jobs",
     )
@@ -133,6 +135,7 @@ class EventLoop(asyncio.SelectorEventLoop):
         self._hub = hub
         hub_loop = self._hub_loop = hub.loop
         self._hub_ready = hub_loop._ready
+        self._hub_after_poll = hub_loop._after_poll
         self._hub_timers = hub_loop._timers
         self._drivers = 0
         # Processes its handles: while driven, or always for the hub's own loop (get_loop()).
@@ -290,7 +293,9 @@ class EventLoop(asyncio.SelectorEventLoop):
 
     # -- batches -------------------------------------------------------------------------------
 
-    def _schedule_batch(self) -> None:
+    def _schedule_batch(self, after_poll: bool = False) -> None:
+        """Have the hub run a batch: now, in the order of its other callbacks, or with
+        *after_poll* once its next poll has handed out the ready I/O (never blocking for it)."""
         if not self._active or self._closed:
             return
         if _threadlocal.hub is not self._hub:
@@ -299,11 +304,21 @@ class EventLoop(asyncio.SelectorEventLoop):
                 "this loop belongs to the gevent hub of another thread; use "
                 "loop.call_soon_threadsafe()"
             )
-        entry = self._batch_entry = [self._run_batch, ()]
-        self._hub_ready.append(entry)
+        if after_poll:
+            entry = self._batch_entry = [self._run_batch, _POLLED]
+            self._hub_after_poll.append(entry)
+        else:
+            entry = self._batch_entry = [self._run_batch, ()]
+            self._hub_ready.append(entry)
 
-    def _run_batch(self) -> None:
+    def _run_batch(self, polled: bool = False) -> None:
         self._batch_entry = None
+        # Each iteration of asyncio's loop starts with a look at the I/O; so does each batch.
+        # Right after the hub's poll there is nothing more to see; otherwise, if an fd is
+        # ready, the hub's next poll hands it out first.
+        if not polled and self._hub_loop._backend.peek():
+            self._schedule_batch(True)
+            return
         if not self._active:
             return
         if not self._green_tasks:
@@ -361,14 +376,17 @@ class EventLoop(asyncio.SelectorEventLoop):
 
     def _run_batches(self, me) -> None:
         # Batches: the handles ready when a batch starts, as one iteration of asyncio's loop.
-        # Keep going with the next batch while nothing else is waiting in the hub (no greenlet
-        # or callback ready, no timer due), for at most the hub's callback budget: a busy
-        # asyncio program pays the switch and the per-thread bookkeeping once per budget, not
-        # once per iteration.
+        # Keep going with the next batch while nothing else is waiting (no fd ready, no
+        # greenlet or callback ready in the hub, no timer due), for at most the hub's callback
+        # budget: a busy asyncio program pays the switch and the per-thread bookkeeping once
+        # per budget, not once per iteration, and one non-blocking look at the I/O per
+        # iteration, as asyncio's own loop does.
         ready = self._ready
         popleft = ready.popleft
         hub_ready = self._hub_ready
         heap = self._hub_timers.heap
+        peek = self._hub_loop._backend.peek
+        after_poll = False
         self._batch_entry = _IN_BATCH
         saved = self._runner_saved = (_get_running_loop(), _get_asyncgen_hooks())
         _set_running_loop(self)
@@ -393,9 +411,16 @@ class EventLoop(asyncio.SelectorEventLoop):
                     self._owner_driving = False
                     self._stop_driving()
                     self._hub_loop.run_callback(self._owner.switch, _WAKE)
-                if (not ready or not self._active or hub_ready
-                        or (heap and heap[0][0] <= monotonic())
+                if not ready or not self._active:
+                    break
+                # The next iteration. As asyncio's own loop, look at the I/O first: what is
+                # ready goes first, through the hub's poll; so do due timers, and everything
+                # else once the budget is spent. Greenlets ready to run take turns with it.
+                if (peek() or (heap and heap[0][0] <= monotonic())
                         or perf_counter() - started > _BUDGET):
+                    after_poll = True
+                    break
+                if hub_ready:
                     break
         finally:
             if self._runner is me:
@@ -406,7 +431,7 @@ class EventLoop(asyncio.SelectorEventLoop):
         if self._runner is me:
             self._batch_entry = None
             if ready:
-                self._schedule_batch()
+                self._schedule_batch(after_poll)
 
     def _run_handles_debug(self, me, ntodo: int) -> None:
         ready = self._ready

@@ -70,7 +70,7 @@ class _Entry:
             else:
                 loop._ready.append(writer)
         if loop._batch_entry is None and loop._ready:
-            loop._schedule_batch()
+            loop._schedule_batch(True)  # the hub is polling: the batch runs right after
 
 
 class _Map(Mapping):

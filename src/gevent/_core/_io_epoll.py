@@ -7,6 +7,7 @@
 
 import errno
 import select
+from functools import partial
 
 from ._io_common import READ, WRITE
 
@@ -29,6 +30,8 @@ class EpollBackend:
 
     def __init__(self) -> None:
         self._epoll = _epoll()
+        #: ``peek()`` is truthy when some registered fd is ready now; it never waits.
+        self.peek = partial(self._epoll.poll, 0, 1)
 
     def fileno(self) -> int:
         return self._epoll.fileno()

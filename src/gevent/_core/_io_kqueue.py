@@ -4,6 +4,7 @@
 # EVFILT_READ and EVFILT_WRITE. Level-triggered (no EV_CLEAR) to match the other backends.
 
 import select
+from functools import partial
 
 from ._io_common import READ, WRITE
 
@@ -21,6 +22,8 @@ class KqueueBackend:
 
     def __init__(self) -> None:
         self._kq = _kqueue()  # type: ignore[misc]
+        #: ``peek()`` is truthy when some registered fd is ready now; it never waits.
+        self.peek = partial(self._kq.control, None, 1, 0)
         self._masks: dict[int, int] = {}
 
     def fileno(self) -> int:

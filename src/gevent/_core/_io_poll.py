@@ -6,6 +6,7 @@
 
 import math
 import select
+from functools import partial
 
 from ._io_common import READ, WRITE
 
@@ -31,6 +32,8 @@ class PollBackend:
 
     def __init__(self) -> None:
         self._poll = _poll()
+        #: ``peek()`` is truthy when some registered fd is ready now; it never waits.
+        self.peek = partial(self._poll.poll, 0)
 
     def fileno(self) -> int:
         return -1
@@ -58,3 +61,4 @@ class PollBackend:
 
     def close(self) -> None:
         self._poll = _poll()
+        self.peek = partial(self._poll.poll, 0)

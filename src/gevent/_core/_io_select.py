@@ -35,6 +35,10 @@ class SelectBackend:
     def unregister(self, fd: int) -> None:
         self._masks.pop(fd, None)
 
+    def peek(self) -> list:
+        """Truthy when some registered fd is ready now; never waits."""
+        return self.poll(0.0)
+
     def poll(self, timeout: float) -> list:
         masks = self._masks
         readers = [fd for fd, m in masks.items() if m & READ]

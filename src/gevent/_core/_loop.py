@@ -11,6 +11,8 @@
 # One iteration: (1) run ready callbacks FIFO, including ones queued meanwhile, until none are left
 # or the time budget is spent; (2) fire due timers; (3) poll the backend, without blocking if
 # callbacks remain, otherwise until the next timer; hand each ready fd straight to its watchers.
+# Entries queued with ``_after_poll`` join the ready callbacks right after the poll's hand-out
+# (gevent.asyncio starts its iterations so); the poll does not block while any wait.
 # Timers and callbacks share one budget between polls: the callbacks after a batch of timers get
 # what the timers left of it (at least one checked batch), so under load a timer waits about one
 # budget, not a budget plus the previous timers' time.
@@ -146,6 +148,10 @@ class Loop:
         self._io_refs = 0
         self._other_refs = 0
         self._threadsafe: deque = deque()
+        # Entries that join the ready callbacks once the next poll has handed out I/O (each of
+        # gevent.asyncio's iterations starts so, as asyncio's do: see _asyncio_loop). That
+        # poll does not block while any wait.
+        self._after_poll: deque = deque()
         self._polling = False
         self._stopping = False
         self._running = False
@@ -185,7 +191,7 @@ class Loop:
 
     @property
     def pendingcnt(self) -> int:
-        return len(self._ready)
+        return len(self._ready) + len(self._after_poll)
 
     @property
     def activecnt(self) -> int:
@@ -195,6 +201,7 @@ class Loop:
         """True while something keeps the loop running."""
         return bool(
             self._ready
+            or self._after_poll
             or self._threadsafe
             or self._timers.live_refs
             or self._io_refs
@@ -392,6 +399,7 @@ class Loop:
 
     def _iterate(self, nowait: bool) -> None:
         ready = self._ready
+        after_poll = self._after_poll
         if self._threadsafe:
             self._drain_threadsafe()
         if ready:
@@ -413,7 +421,7 @@ class Loop:
                     self._run_ready()
         if self._stopping:
             return
-        if self._idle and not ready:
+        if self._idle and not ready and not after_poll:
             for w in list(self._idle):
                 self._invoke(w)
             if ready:
@@ -427,7 +435,7 @@ class Loop:
         try:
             # An idle watcher started by a greenlet that the idle pass above switched into
             # must run on the next iteration: don't block either.
-            if (ready or self._threadsafe or nowait or self._stopping or self._idle
+            if (ready or after_poll or self._threadsafe or nowait or self._stopping or self._idle
                     or not (timers.live_refs or self._io_refs or self._other_refs)):
                 # Work is waiting, or nothing keeps the loop alive: just look, don't block.
                 timeout = 0.0
@@ -459,6 +467,9 @@ class Loop:
             self._iterations += 1
         if events:
             self._dispatch(events)
+        if after_poll:
+            ready.extend(after_poll)
+            after_poll.clear()
         if self._check:
             for w in list(self._check):
                 self._invoke(w)
@@ -632,55 +643,6 @@ class Loop:
         if self._threadsafe:
             self._drain_threadsafe()
 
-    def _after_fork_child(self, forking_thread: bool) -> None:
-        """Called inside ``os.fork``'s child hook: rebuild kernel state, never switch."""
-        if not forking_thread:
-            # That thread does not exist in the child; the loop can never run again.
-            self._destroyed = True
-            return
-        old_fds = self._fds
-        name = self._backend.name
-        try:
-            self._backend.close()
-        except OSError:
-            pass  # the parent's epoll fd is shared; closing our copy is all we can do
-        self._backend = make_backend(name)
-        self._wakeup_watcher.stop()
-        self._wakeup.close()
-        self._wakeup = Wakeup()
-        self._fds = {}
-        # The refs of started watchers are counted again as they restart below; greenlets
-        # parked in fast-wait slots survive the fork and drop their own refs when they wake.
-        self._io_refs -= sum(
-            1 for state in old_fds.values() for w in state.watchers if w._active and w._ref
-        )
-        self.thread_ident = get_ident()
-        for fd, state in old_fds.items():
-            slots = state.slots
-            if slots[READ] is not None or slots[WRITE] is not None or state.direct is not None:
-                new = self._fds[fd] = _FdState()
-                new.slots = slots
-                new.direct, new.direct_events = state.direct, state.direct_events
-                try:
-                    self._slot_state(fd, new.wanted())
-                except OSError:
-                    pass  # the fd did not survive the fork: the parked greenlets stay parked
-        for state in old_fds.values():
-            for w in list(state.watchers):
-                if w is not self._wakeup_watcher:
-                    w._active = False
-                    self._io_start_after_fork(w)
-        self._register_wakeup()
-        for w in list(self._fork_watchers):
-            self._ready.append([self._invoke, (w,)])
-
-    def _io_start_after_fork(self, watcher) -> None:
-        watcher._active = True
-        try:
-            self._io_start(watcher)
-        except OSError:
-            watcher._active = False  # the fd did not survive the fork
-
     def reinit(self) -> None:
         """Rebuild the backend (gevent calls this after fork; ours happens automatically)."""
 
@@ -690,6 +652,7 @@ class Loop:
             return
         self._destroyed = True
         self._ready.clear()
+        self._after_poll.clear()
         self._threadsafe.clear()
         self._timers.clear()
         self._fds.clear()
