@@ -602,3 +602,36 @@ def test_backend_peek_tells_whether_an_fd_is_ready_without_waiting(loop):
         loop.closing_fd(a.fileno())
         a.close()
         b.close()
+
+
+def test_timer_heap_keeps_order_through_cancels_at_the_end_and_in_the_middle():
+    import random
+
+    from gevent._core._timers import TimerHeap
+
+    rng = random.Random(7)
+    heap = TimerHeap()
+    live = {}
+    for i in range(3000):
+        entry = heap.add(rng.uniform(0, 100), print, (i,))
+        live[i] = entry
+        if rng.random() < 0.6:  # cancel the newest (often the last item) or a random one
+            victim = i if rng.random() < 0.5 else rng.choice(list(live))
+            heap.cancel(live.pop(victim))
+    assert len(heap) == len(live)
+    due = [entry[3][0] for entry in heap.pop_due(1000)]
+    assert sorted(due) == sorted(live)
+    deadlines = {i: entry[0] for i, entry in live.items()}
+    assert [deadlines[i] for i in due] == sorted(deadlines.values())
+    assert len(heap) == 0 and heap.live_refs == 0
+
+
+def test_a_timeout_cancelled_at_once_leaves_nothing_in_the_heap():
+    # The commonest timeout: set, then cancelled before anything else was scheduled.
+    from gevent._core._timers import TimerHeap
+
+    heap = TimerHeap()
+    heap.add(5.0, print, ())
+    for _ in range(1000):
+        heap.cancel(heap.add(10.0, print, ()))
+    assert len(heap.heap) == 1 and heap.dead == 0 and heap.live_refs == 1

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from greenlet import getcurrent
 
 from .hub import _get_hub_noargs as get_hub
+from .hub import _threadlocal
 
 __all__ = ["Timeout", "with_timeout"]
 
@@ -79,7 +80,10 @@ class Timeout(BaseException):
                   or (isinstance(exc, type) and issubclass(exc, BaseException))):
             # What raising it would do, raised where the timeout fires, as in gevent.
             exc = TypeError(f"exceptions must derive from BaseException, not {exc!r}")
-        timers = self._timers = get_hub().loop._timers
+        hub = _threadlocal.hub
+        if hub is None:
+            hub = get_hub()
+        timers = self._timers = hub.loop._timers
         self._entry = timers.add(
             monotonic() + (seconds if seconds > 0 else 0.0), self._expire, (getcurrent(), exc),
             self._ref

@@ -39,8 +39,13 @@ class TimerHeap:
         entry[3] = ()  # the dead entry may wait in the heap: it must not keep its args alive
         if entry[4]:
             self.live_refs -= 1
-        self.dead += 1
         heap = self.heap
+        if heap and heap[-1] is entry:
+            # The newest timer with the latest deadline, as a timeout cancelled soon after it
+            # was set usually is: removing the last item of a heap keeps it a heap.
+            heap.pop()
+            return
+        self.dead += 1
         if self.dead > 256 and self.dead > (len(heap) >> 1):
             heap[:] = [e for e in heap if e[2] is not None]
             heapify(heap)
