@@ -268,6 +268,41 @@ def test_the_loop_keeps_asyncio_attributes_in_a_compact_dict(loop):
     assert "_hub" not in vars(loop)
 
 
+def test_call_soon_makes_the_handle_asyncio_s_constructor_makes(loop):
+    # call_soon fills the Handle's slots itself (two calls fewer per callback); the result must
+    # be the constructor's in every slot, in and out of debug mode.
+    import contextvars
+
+    from gevent import _asyncio_loop
+
+    assert _asyncio_loop._HANDLE_SLOTS_KNOWN  # so the fast path is the one tested here
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var")
+    var.set("value")
+    slots = [name for name in asyncio.Handle.__slots__ if name != "__weakref__"]
+    for debug in (False, True):
+        loop.set_debug(debug)
+        for context in (None, contextvars.copy_context()):
+            ours = loop.call_soon(print, 1, 2, context=context)
+            theirs = asyncio.Handle(print, (1, 2), loop, context)
+            ours.cancel()
+            theirs.cancel()
+            for name in slots:
+                mine, expected = getattr(ours, name), getattr(theirs, name)
+                if name == "_context":
+                    assert type(mine) is contextvars.Context and mine[var] == "value"
+                elif name == "_source_traceback":
+                    assert bool(mine) == bool(expected) == debug
+                elif name == "_repr":  # in debug mode it names the line that made it
+                    assert (mine is None) == (expected is None)
+                    prefix = str(expected).split(" created at")[0]
+                    assert str(mine).split(" created at")[0] == prefix
+                else:
+                    assert mine == expected, name
+            assert type(ours) is asyncio.Handle
+            assert repr(ours).split(" created at")[0] == repr(theirs).split(" created at")[0]
+    loop.set_debug(False)
+
+
 def test_sock_methods():
     async def main():
         loop = asyncio.get_running_loop()

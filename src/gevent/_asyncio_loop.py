@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import errno
 import logging
 import os
@@ -47,6 +48,15 @@ _raw_switch = RawGreenlet.switch
 _get_running_loop = events._get_running_loop
 _set_running_loop = events._set_running_loop
 _Handle = events.Handle
+_new_handle = object.__new__
+_copy_context = contextvars.copy_context
+# call_soon fills in a Handle's slots itself, sparing the two calls (__init__, get_debug) that
+# asyncio's constructor makes for every callback: only while Handle has the slots it has had
+# from 3.10 to 3.13 (tested), and never in debug mode, where the constructor records the stack.
+_HANDLE_SLOTS_KNOWN = set(getattr(_Handle, "__slots__", ())) == {
+    "_callback", "_args", "_cancelled", "_loop", "_source_traceback", "_repr", "__weakref__",
+    "_context",
+}
 _get_asyncgen_hooks = sys.get_asyncgen_hooks
 _set_asyncgen_hooks = sys.set_asyncgen_hooks
 _format_handle = getattr(base_events, "_format_handle")  # noqa: B009 (not in the stubs)
@@ -453,12 +463,22 @@ class EventLoop(asyncio.SelectorEventLoop):
         # (every task step and future callback comes through here).
         if self._closed:
             raise RuntimeError("Event loop is closed")
-        if self._debug:
-            self._check_thread()
-            self._check_callback(callback, "call_soon")
-        handle = _Handle(callback, args, self, context)
-        if handle._source_traceback:
-            del handle._source_traceback[-1]
+        if self._debug or not _HANDLE_SLOTS_KNOWN:
+            if self._debug:
+                self._check_thread()
+                self._check_callback(callback, "call_soon")
+            handle = _Handle(callback, args, self, context)
+            if handle._source_traceback:
+                del handle._source_traceback[-1]
+        else:
+            handle = _new_handle(_Handle)
+            handle._context = _copy_context() if context is None else context
+            handle._loop = self
+            handle._callback = callback
+            handle._args = args
+            handle._cancelled = False
+            handle._repr = None
+            handle._source_traceback = None
         self._ready.append(handle)
         if self._batch_entry is None:
             self._schedule_batch()
