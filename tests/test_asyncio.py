@@ -753,6 +753,71 @@ def test_run_green_and_its_cancellation_kills_the_greenlet():
     assert killed.is_set()
 
 
+def test_a_greenlet_waiting_on_a_socket_wakes_at_the_next_iteration_of_a_busy_loop():
+    # Between its iterations a batch hands the selector's fds their events itself; any other
+    # ready fd (here a greenlet parked in recv) sends it back to the hub's poll at once, not
+    # after a whole callback budget.
+    from gevent import socket as gsocket
+
+    a, b = gsocket.socketpair()
+    state = {"count": 0, "woke_at": None}
+
+    def reader():
+        b.recv(1)
+        state["woke_at"] = state["count"]
+
+    async def spinner():
+        while state["woke_at"] is None and state["count"] < 100_000:
+            state["count"] += 1
+            if state["count"] == 10:
+                a.send(b"x")
+            await asyncio.sleep(0)
+
+    try:
+        glet = gevent.spawn(reader)
+        gevent.sleep(0)  # parked in recv
+        run(spinner())
+        glet.join(TIMEOUT)
+    finally:
+        a.close()
+        b.close()
+    assert state["woke_at"] is not None and 10 <= state["woke_at"] <= 12
+
+
+def test_a_due_timer_runs_at_the_next_iteration_wherever_the_hub_resumed_the_loop():
+    # A run that ends in a gevent Timeout wakes its greenlet from the hub's callbacks that run
+    # after the timers; the next loop's first batch ran there, and its next iteration then came
+    # before any timer phase: the timer ran one iteration late (as stock asyncio's would not:
+    # tests/test_asyncio_differential.py has the same steps on both loops).
+    async def times_out():
+        with gevent.Timeout(0.01, False):
+            gevent.sleep(10)
+        await asyncio.sleep(0)
+
+    run(times_out())
+    loop = ga.EventLoop()
+    order: list = []
+
+    def step(i):
+        order.append(i)
+        if i == 1:
+            loop.call_later(0.001, order.append, "timer")
+            deadline = time.monotonic() + 0.003
+            while time.monotonic() < deadline:
+                pass
+        if i < 5:
+            loop.call_soon(step, i + 1)
+        else:
+            loop.stop()
+
+    try:
+        loop.call_soon(step, 0)
+        loop.run_forever()
+    finally:
+        loop.close()
+    assert order == [0, 1, 2, "timer", 3, 4, 5]
+
+
 def test_greenlets_and_tasks_do_not_stall_each_other():
     ticks = []
 

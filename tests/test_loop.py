@@ -584,18 +584,20 @@ def test_after_poll_entries_run_once_the_next_poll_handed_out_io(loop):
         b.close()
 
 
-def test_backend_peek_tells_whether_an_fd_is_ready_without_waiting(loop):
+def test_backend_poll_now_tells_what_is_ready_without_waiting(loop):
     a, b = socket.socketpair()
     w = loop.io(a.fileno(), READ)
     try:
         w.start(lambda: None)
         loop.run(nowait=True)  # registers the fd
         started = time.monotonic()
-        assert not loop._backend.peek()
+        assert loop._backend.poll_now() == []
         b.send(b"x")
-        assert loop._backend.peek()
+        [(fd, raw)] = loop._backend.poll_now()
+        backend = loop._backend
+        assert fd == a.fileno() and backend.events_table[raw & backend.events_mask] == READ
         a.recv(1)
-        assert not loop._backend.peek()
+        assert loop._backend.poll_now() == []
         assert time.monotonic() - started < 5
         w.stop()
     finally:
@@ -635,3 +637,30 @@ def test_a_timeout_cancelled_at_once_leaves_nothing_in_the_heap():
     for _ in range(1000):
         heap.cancel(heap.add(10.0, print, ()))
     assert len(heap.heap) == 1 and heap.dead == 0 and heap.live_refs == 1
+
+
+def test_poll_direct_hands_out_only_when_every_ready_fd_has_just_a_direct_handler(loop):
+    # What gevent.asyncio's batches do between their iterations, outside the hub.
+    a, b = socket.socketpair()
+    c, d = socket.socketpair()
+    seen = []
+    try:
+        loop._direct_set(a.fileno(), seen.append, READ, first=True)
+        assert loop._poll_direct() is False and seen == []  # nothing ready
+        b.send(b"x")
+        assert loop._poll_direct() is False and seen == [READ]
+        # Another fd, with a watcher, is ready too: nothing is handed out here, the loop's
+        # own poll sees both again.
+        w = loop.io(c.fileno(), READ)
+        w.start(lambda: seen.append("watcher"))
+        d.send(b"y")
+        assert loop._poll_direct() is True and seen == [READ]
+        loop.run(once=True)
+        assert seen[1:] == [READ, "watcher"] or seen[1:] == ["watcher", READ]
+        w.stop()
+        loop._direct_set(a.fileno(), None, 0)
+    finally:
+        for sock in (a, c):
+            loop.closing_fd(sock.fileno())
+        for sock in (a, b, c, d):
+            sock.close()

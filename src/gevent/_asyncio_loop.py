@@ -322,13 +322,17 @@ class EventLoop(asyncio.SelectorEventLoop):
             self._hub_ready.append(entry)
 
     def _run_batch(self, polled: bool = False) -> None:
-        self._batch_entry = None
         # Each iteration of asyncio's loop starts with a look at the I/O; so does each batch.
-        # Right after the hub's poll there is nothing more to see; otherwise, if an fd is
-        # ready, the hub's next poll hands it out first.
-        if not polled and self._hub_loop._backend.peek():
-            self._schedule_batch(True)
-            return
+        # Right after the hub's poll there is nothing more to see; otherwise the selector's
+        # ready fds get their events now, and if another fd is ready the hub's next poll
+        # hands it out first.
+        if not polled:
+            self._batch_entry = _IN_BATCH  # what the events make ready joins this batch
+            if self._hub_loop._poll_direct():
+                self._batch_entry = None
+                self._schedule_batch(True)
+                return
+        self._batch_entry = None
         if not self._active:
             return
         if not self._green_tasks:
@@ -395,7 +399,8 @@ class EventLoop(asyncio.SelectorEventLoop):
         popleft = ready.popleft
         hub_ready = self._hub_ready
         heap = self._hub_timers.heap
-        peek = self._hub_loop._backend.peek
+        poll_now = self._hub_loop._backend.poll_now
+        direct_only = self._hub_loop._direct_only
         after_poll = False
         self._batch_entry = _IN_BATCH
         saved = self._runner_saved = (_get_running_loop(), _get_asyncgen_hooks())
@@ -423,10 +428,12 @@ class EventLoop(asyncio.SelectorEventLoop):
                     self._hub_loop.run_callback(self._owner.switch, _WAKE)
                 if not ready or not self._active:
                     break
-                # The next iteration. As asyncio's own loop, look at the I/O first: what is
-                # ready goes first, through the hub's poll; so do due timers, and everything
-                # else once the budget is spent. Greenlets ready to run take turns with it.
-                if (peek() or (heap and heap[0][0] <= monotonic())
+                # The next iteration. As asyncio's own loop, look at the I/O first: the
+                # selector's fds get their events here, in this greenlet; if another fd is
+                # ready, or a timer is due, or the budget is spent, the next batch runs after
+                # the hub's poll. Greenlets ready to run take turns with it.
+                events = poll_now()
+                if ((events and direct_only(events)) or (heap and heap[0][0] <= monotonic())
                         or perf_counter() - started > _BUDGET):
                     after_poll = True
                     break

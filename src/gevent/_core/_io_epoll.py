@@ -30,8 +30,8 @@ class EpollBackend:
 
     def __init__(self) -> None:
         self._epoll = _epoll()
-        #: ``peek()`` is truthy when some registered fd is ready now; it never waits.
-        self.peek = partial(self._epoll.poll, 0, 1)
+        #: ``poll_now()`` is ``poll(0.0)`` in one C call: what is ready now, never waiting.
+        self.poll_now = partial(self._epoll.poll, 0)
 
     def fileno(self) -> int:
         return self._epoll.fileno()

@@ -4,7 +4,6 @@
 # EVFILT_READ and EVFILT_WRITE. Level-triggered (no EV_CLEAR) to match the other backends.
 
 import select
-from functools import partial
 
 from ._io_common import READ, WRITE
 
@@ -22,8 +21,6 @@ class KqueueBackend:
 
     def __init__(self) -> None:
         self._kq = _kqueue()  # type: ignore[misc]
-        #: ``peek()`` is truthy when some registered fd is ready now; it never waits.
-        self.peek = partial(self._kq.control, None, 1, 0)
         self._masks: dict[int, int] = {}
 
     def fileno(self) -> int:
@@ -55,6 +52,10 @@ class KqueueBackend:
     def unregister(self, fd: int) -> None:
         old = self._masks.pop(fd, 0)
         self._apply(fd, old, 0)
+
+    def poll_now(self) -> list:
+        """What is ready now; never waits."""
+        return self.poll(0.0)
 
     def poll(self, timeout: float) -> list:
         wait = None if timeout < 0 else timeout

@@ -6,7 +6,6 @@
 
 import math
 import select
-from functools import partial
 
 from ._io_common import READ, WRITE
 
@@ -32,8 +31,6 @@ class PollBackend:
 
     def __init__(self) -> None:
         self._poll = _poll()
-        #: ``peek()`` is truthy when some registered fd is ready now; it never waits.
-        self.peek = partial(self._poll.poll, 0)
 
     def fileno(self) -> int:
         return -1
@@ -50,6 +47,10 @@ class PollBackend:
         except KeyError:
             pass  # never registered: nothing to undo
 
+    def poll_now(self) -> list:
+        """What is ready now; never waits."""
+        return self.poll(0.0)
+
     def poll(self, timeout: float) -> list:
         ms = None if timeout < 0 else math.ceil(timeout * 1000)
         result = []
@@ -61,4 +62,3 @@ class PollBackend:
 
     def close(self) -> None:
         self._poll = _poll()
-        self.peek = partial(self._poll.poll, 0)

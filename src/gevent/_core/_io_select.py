@@ -35,8 +35,8 @@ class SelectBackend:
     def unregister(self, fd: int) -> None:
         self._masks.pop(fd, None)
 
-    def peek(self) -> list:
-        """Truthy when some registered fd is ready now; never waits."""
+    def poll_now(self) -> list:
+        """What is ready now; never waits."""
         return self.poll(0.0)
 
     def poll(self, timeout: float) -> list:

@@ -12,7 +12,8 @@
 # or the time budget is spent; (2) fire due timers; (3) poll the backend, without blocking if
 # callbacks remain, otherwise until the next timer; hand each ready fd straight to its watchers.
 # Entries queued with ``_after_poll`` join the ready callbacks right after the poll's hand-out
-# (gevent.asyncio starts its iterations so); the poll does not block while any wait.
+# and the timers that came due (gevent.asyncio's iterations start so); the poll does not block
+# while any wait.
 # Timers and callbacks share one budget between polls: the callbacks after a batch of timers get
 # what the timers left of it (at least one checked batch), so under load a timer waits about one
 # budget, not a budget plus the previous timers' time.
@@ -346,6 +347,35 @@ class Loop:
         if state.idle():
             del fds[fd]
 
+    def _poll_direct(self) -> bool:
+        """``_direct_only`` of what is ready now (no wait)."""
+        events = self._backend.poll_now()
+        return bool(events) and self._direct_only(events)
+
+    def _direct_only(self, events: list) -> bool:
+        """For a gevent.asyncio batch between its iterations, maybe outside the hub: when
+        every fd in *events* (a ``poll_now()``) has only a direct handler, hand each its events
+        here and return False; when one needs this loop's own dispatch (a parked greenlet, a
+        watcher), hand nothing and return True: the loop's next poll sees it all again
+        (level-triggered). Direct handlers never switch greenlets."""
+        fds = self._fds
+        for fd, _raw in events:
+            state = fds.get(fd)
+            if (state is None or state.direct is None or state.watchers
+                    or state.slots[READ] is not None or state.slots[WRITE] is not None):
+                return True
+        table = self._backend.events_table
+        mask = self._backend.events_mask
+        for fd, raw in events:
+            state = fds.get(fd)
+            direct = None if state is None else state.direct  # an earlier handler may stop it
+            if direct is not None:
+                try:
+                    direct(table[raw & mask])
+                except BaseException:
+                    self._handle_error(direct, *sys.exc_info())
+        return False
+
     def closing_fd(self, fd: int) -> bool:
         """Forget *fd* before it is closed, so a reused number starts clean.
 
@@ -468,6 +498,14 @@ class Loop:
         if events:
             self._dispatch(events)
         if after_poll:
+            # A gevent.asyncio batch: timers that came due meanwhile fire first, as they do
+            # between two of asyncio's iterations, even when its last batch ran after this
+            # iteration's timers.
+            if heap:
+                now = self._now = monotonic()
+                if heap[0][0] <= now:
+                    self._cycle_started = now
+                    self._fire_timers(now)
             ready.extend(after_poll)
             after_poll.clear()
         if self._check:
