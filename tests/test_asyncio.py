@@ -818,6 +818,41 @@ def test_a_due_timer_runs_at_the_next_iteration_wherever_the_hub_resumed_the_loo
     assert order == [0, 1, 2, "timer", 3, 4, 5]
 
 
+def test_two_busy_loops_on_one_hub_take_turns_at_each_iteration():
+    # The events of one loop's fds, handed out inside the other loop's batch, wake it at once:
+    # its batch waits for the hub's next poll, and the busy loop lets it go first.
+    a, b = socket.socketpair()
+    state = {"count": 0, "read_at": None}
+
+    async def spinner():
+        while state["read_at"] is None and state["count"] < 100_000:
+            state["count"] += 1
+            if state["count"] == 10:
+                a.send(b"x")
+            await asyncio.sleep(0)
+
+    waiting = Event()
+
+    async def reader():
+        loop = asyncio.get_running_loop()
+        receive = loop.sock_recv(b, 1)
+        waiting.set()  # main runs again once this task waits on b (it only then switches)
+        await receive
+        state["read_at"] = state["count"]
+
+    try:
+        a.setblocking(False)
+        b.setblocking(False)
+        glet = gevent.spawn(run, reader())
+        assert waiting.wait(TIMEOUT)
+        run(spinner())
+        glet.join(TIMEOUT)
+    finally:
+        a.close()
+        b.close()
+    assert state["read_at"] is not None and 10 <= state["read_at"] <= 13
+
+
 def test_greenlets_and_tasks_do_not_stall_each_other():
     ticks = []
 

@@ -398,6 +398,7 @@ class EventLoop(asyncio.SelectorEventLoop):
         ready = self._ready
         popleft = ready.popleft
         hub_ready = self._hub_ready
+        hub_after_poll = self._hub_after_poll  # another loop's batch waits there
         heap = self._hub_timers.heap
         poll_now = self._hub_loop._backend.poll_now
         direct_only = self._hub_loop._direct_only
@@ -433,7 +434,8 @@ class EventLoop(asyncio.SelectorEventLoop):
                 # ready, or a timer is due, or the budget is spent, the next batch runs after
                 # the hub's poll. Greenlets ready to run take turns with it.
                 events = poll_now()
-                if ((events and direct_only(events)) or (heap and heap[0][0] <= monotonic())
+                if ((events and direct_only(events)) or hub_after_poll
+                        or (heap and heap[0][0] <= monotonic())
                         or perf_counter() - started > _BUDGET):
                     after_poll = True
                     break
