@@ -753,6 +753,16 @@ def test_run_green_and_its_cancellation_kills_the_greenlet():
     assert killed.is_set()
 
 
+async def _spin_until_set(state: dict, key: str, sock) -> None:
+    """A busy task: ``await asyncio.sleep(0)`` until ``state[key]`` is set, counting its
+    iterations in ``state["count"]``; at the 10th it sends a byte on *sock*."""
+    while state[key] is None and state["count"] < 100_000:
+        state["count"] += 1
+        if state["count"] == 10:
+            sock.send(b"x")
+        await asyncio.sleep(0)
+
+
 def test_a_greenlet_waiting_on_a_socket_wakes_at_the_next_iteration_of_a_busy_loop():
     # Between its iterations a batch hands the selector's fds their events itself; any other
     # ready fd (here a greenlet parked in recv) sends it back to the hub's poll at once, not
@@ -766,17 +776,10 @@ def test_a_greenlet_waiting_on_a_socket_wakes_at_the_next_iteration_of_a_busy_lo
         b.recv(1)
         state["woke_at"] = state["count"]
 
-    async def spinner():
-        while state["woke_at"] is None and state["count"] < 100_000:
-            state["count"] += 1
-            if state["count"] == 10:
-                a.send(b"x")
-            await asyncio.sleep(0)
-
     try:
         glet = gevent.spawn(reader)
         gevent.sleep(0)  # parked in recv
-        run(spinner())
+        run(_spin_until_set(state, "woke_at", a))
         glet.join(TIMEOUT)
     finally:
         a.close()
@@ -784,52 +787,11 @@ def test_a_greenlet_waiting_on_a_socket_wakes_at_the_next_iteration_of_a_busy_lo
     assert state["woke_at"] is not None and 10 <= state["woke_at"] <= 12
 
 
-def test_a_due_timer_runs_at_the_next_iteration_wherever_the_hub_resumed_the_loop():
-    # A run that ends in a gevent Timeout wakes its greenlet from the hub's callbacks that run
-    # after the timers; the next loop's first batch ran there, and its next iteration then came
-    # before any timer phase: the timer ran one iteration late (as stock asyncio's would not:
-    # tests/test_asyncio_differential.py has the same steps on both loops).
-    async def times_out():
-        with gevent.Timeout(0.01, False):
-            gevent.sleep(10)
-        await asyncio.sleep(0)
-
-    run(times_out())
-    loop = ga.EventLoop()
-    order: list = []
-
-    def step(i):
-        order.append(i)
-        if i == 1:
-            loop.call_later(0.001, order.append, "timer")
-            deadline = time.monotonic() + 0.003
-            while time.monotonic() < deadline:
-                pass
-        if i < 5:
-            loop.call_soon(step, i + 1)
-        else:
-            loop.stop()
-
-    try:
-        loop.call_soon(step, 0)
-        loop.run_forever()
-    finally:
-        loop.close()
-    assert order == [0, 1, 2, "timer", 3, 4, 5]
-
-
 def test_two_busy_loops_on_one_hub_take_turns_at_each_iteration():
     # The events of one loop's fds, handed out inside the other loop's batch, wake it at once:
     # its batch waits for the hub's next poll, and the busy loop lets it go first.
     a, b = socket.socketpair()
     state = {"count": 0, "read_at": None}
-
-    async def spinner():
-        while state["read_at"] is None and state["count"] < 100_000:
-            state["count"] += 1
-            if state["count"] == 10:
-                a.send(b"x")
-            await asyncio.sleep(0)
 
     waiting = Event()
 
@@ -845,7 +807,7 @@ def test_two_busy_loops_on_one_hub_take_turns_at_each_iteration():
         b.setblocking(False)
         glet = gevent.spawn(run, reader())
         assert waiting.wait(TIMEOUT)
-        run(spinner())
+        run(_spin_until_set(state, "read_at", a))
         glet.join(TIMEOUT)
     finally:
         a.close()
